@@ -1,0 +1,103 @@
+package mirror
+
+import (
+	"errors"
+	"strings"
+)
+
+// FieldError is one problem found in a rule set, located by the document
+// path a person would look at to fix it.
+//
+// Rule and Field are the same location taken apart, for programs that
+// highlight the faulty field in an editor or map it back to their own
+// configuration: Path is what a person reads.
+type FieldError struct {
+	// Path names the field in the document's own terms, for example
+	// "bucketMirroringConfiguration[3].sourceUrl", "rules[0].customHeaders[1].headerValue"
+	// or "source_site".
+	Path string
+	// Rule is the index of the rule in its list, or -1 when the problem
+	// belongs to the document as a whole (a count limit, unreadable JSON).
+	Rule int
+	// Field is the rule field's JSON name, with a list position where it
+	// has one ("passHeaders[2]", "customHeaders[0].headerName"); empty when
+	// the problem is the whole rule.
+	Field string
+	// Reason says what is wrong, in words a person can act on.
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Path + ": " + e.Reason }
+
+// CompileError lists every problem of a rule set, in document order, so
+// that one round trip shows a person all there is to fix.
+//
+// errors.As(err, &fieldErr) takes out the first problem; Problems has them
+// all.
+type CompileError struct {
+	Problems []*FieldError
+}
+
+// Error gives one "PATH: reason" line per problem.
+func (e *CompileError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap exposes the problems to errors.Is and errors.As.
+func (e *CompileError) Unwrap() []error {
+	errs := make([]error, len(e.Problems))
+	for i, p := range e.Problems {
+		errs[i] = p
+	}
+	return errs
+}
+
+// The request errors of [Engine.Resolve]. They are checked in the order
+// ErrInvalidKey, ErrNoRule, ErrUnsafeKey, ErrInvalidQuery; the error
+// returned wraps one of them (test with errors.Is) and says why.
+var (
+	// ErrNoRule means no rule covers the key: the object is simply
+	// missing, not a bad request.
+	ErrNoRule = errors.New("no mirror rule covers the key")
+	// ErrInvalidKey means the key can not be an object key: empty, over
+	// 1024 bytes, not UTF-8, or holding a C0 control byte or DEL.
+	ErrInvalidKey = errors.New("invalid object key")
+	// ErrUnsafeKey means the origin key would be empty or hold a "." or
+	// ".." segment, which an origin may resolve to another path.
+	ErrUnsafeKey = errors.New("unsafe origin key")
+	// ErrInvalidQuery means the rule passes the query string on, and this
+	// one can not be forwarded as it is.
+	ErrInvalidQuery = errors.New("invalid query string")
+)
+
+// requestError carries the class (one of the Err* values) and the detail.
+// It is built only on the error path, never for a successful decision.
+type requestError struct {
+	class  error
+	detail string
+}
+
+func (e *requestError) Error() string { return e.class.Error() + ": " + e.detail }
+func (e *requestError) Unwrap() error { return e.class }
+
+// problems collects FieldErrors while a document is read and validated.
+type problems struct {
+	list []*FieldError
+	at   pathNamer
+}
+
+// add records a problem with rule index i (-1: the document) and field.
+func (p *problems) add(i int, field, reason string) {
+	p.list = append(p.list, &FieldError{Path: p.at.path(i, field), Rule: i, Field: field, Reason: reason})
+}
+
+func (p *problems) err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	return &CompileError{Problems: p.list}
+}
