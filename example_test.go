@@ -1,0 +1,99 @@
+package mirror_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/mirrorkit/mirror"
+)
+
+func ExampleCompile() {
+	eng, err := mirror.Compile([]mirror.Rule{{
+		Mode:            mirror.ModeFetch,
+		SourceURL:       "https://origin.example.com/site",
+		BackSourceURL:   "https://backup.example.com",
+		Resource:        "images/*",
+		Version:         "v2",
+		PrefixReplace:   "img",
+		PassQueryString: true,
+		PassHeaders:     []string{"Accept"},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	d, err := eng.Resolve(&mirror.Request{
+		Key:      "images/2024/cat 1.png",
+		RawQuery: "w=100&X-Amz-Signature=secret",
+		Header:   http.Header{"Accept": {"image/webp"}, "Cookie": {"session=1"}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(d.Mode, d.URLs[0])
+	fmt.Println("backup:", d.URLs[1])
+	fmt.Println(d.Header)
+	// Output:
+	// fetch https://origin.example.com/site/img/2024/cat%201.png?w=100
+	// backup: https://backup.example.com/img/2024/cat%201.png?w=100
+	// map[Accept:[image/webp]]
+}
+
+func ExampleLoad() {
+	doc := []byte(`{"bucketMirroringConfiguration": [{
+		"mode": "fetch",
+		"sourceUrl": "http://www.example.com",
+		"resource": "docs/*",
+		"suffix": ".docx",
+		"storageClass": "STANDARD_IA"
+	}]}`)
+	eng, err := mirror.Load(doc, mirror.FormatAuto)
+	if err != nil {
+		panic(err)
+	}
+	d, _ := eng.Resolve(&mirror.Request{Key: "docs/report"})
+	fmt.Println(d.URLs[0], d.StorageClass)
+	_, err = eng.Resolve(&mirror.Request{Key: "other/report"})
+	fmt.Println(errors.Is(err, mirror.ErrNoRule))
+	// Output:
+	// http://www.example.com/docs/report.docx STANDARD_IA
+	// true
+}
+
+func ExampleLoad_errors() {
+	doc := []byte(`{"bucketMirroringConfiguration": [
+		{"mode": "mirror", "sourceUrl": "http://o.example.com", "resource": "a/*"},
+		{"mode": "fetch", "sourceUrl": "http://169.254.169.254/latest/", "resource": "b/*"},
+		{"mode": "fetch", "sourceUrl": "http://o.example.com", "resource": "a/b/*"}
+	]}`)
+	_, err := mirror.Load(doc, mirror.FormatBOS)
+	var ce *mirror.CompileError
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			fmt.Printf("rule %d, %s\n", p.Rule, p.Field)
+		}
+	}
+	fmt.Println(err)
+	// Output:
+	// rule 0, mode
+	// rule 1, sourceUrl
+	// rule 2, resource
+	// bucketMirroringConfiguration[0].mode: "mirror" is not fetch or redirect
+	// bucketMirroringConfiguration[1].sourceUrl: address 169.254.169.254 is in 169.254.0.0/16, a loopback, private, link-local or otherwise internal range; private origins are not allowed
+	// bucketMirroringConfiguration[2].resource: "a/b/*" covers keys that bucketMirroringConfiguration[0].resource ("a/*") covers too; BOS does not allow rules whose prefixes and suffixes include each other
+}
+
+func ExampleEngine_Match() {
+	eng, _ := mirror.Compile([]mirror.Rule{
+		{Mode: mirror.ModeFetch, SourceURL: "http://one.example.com", Resource: "img/*.png"},
+		{Mode: mirror.ModeFetch, SourceURL: "http://two.example.com", Resource: "img/*"},
+	})
+	for _, key := range []string{"img/a.png", "img/a.jpg", "doc/a.png"} {
+		rule, ok := eng.Match(key)
+		fmt.Println(key, rule, ok)
+	}
+	// Output:
+	// img/a.png 0 true
+	// img/a.jpg 1 true
+	// doc/a.png -1 false
+}

@@ -1,0 +1,122 @@
+package mirror
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHeaderPassAndSet(t *testing.T) {
+	tests := []struct {
+		name   string
+		pass   []string
+		ignore []string
+		custom []Header
+		req    http.Header
+		want   http.Header
+	}{
+		{"nothing configured passes nothing", nil, nil, nil,
+			http.Header{"Accept": {"a"}}, nil},
+		{"named headers only, any case", []string{"accept", "X-MY-HEADER"}, nil, nil,
+			http.Header{"Accept": {"a"}, "x-my-header": {"m"}, "User-Agent": {"u"}},
+			http.Header{"Accept": {"a"}, "X-My-Header": {"m"}}},
+		{"pass all minus never-forwarded", []string{"*"}, nil, nil,
+			http.Header{"Accept": {"a"}, "Host": {"h"}, "Authorization": {"x"}, "Cookie": {"c"},
+				"X-Forwarded-For": {"1"}, "Range": {"r"}, "If-None-Match": {"e"}, "X-Amz-Date": {"d"},
+				"Oss-Foo": {"o"}, "x-ms-blob": {"b"}, "X_Under": {"u"}, "Bad Name": {"b"}, "Te": {"t"},
+				"X-Http-Method-Override": {"DELETE"}, "Content-Length": {"1"}},
+			http.Header{"Accept": {"a"}}},
+		{"ignore beats pass", []string{"*"}, []string{"x-debug"}, nil,
+			http.Header{"X-Debug": {"1"}, "Accept": {"a"}},
+			http.Header{"Accept": {"a"}}},
+		{"ignore beats a named pass", []string{"X-A"}, []string{"X-A"}, nil,
+			http.Header{"X-A": {"1"}}, nil},
+		{"set beats pass and ignore", []string{"*"}, []string{"X-From"}, []Header{{"x-from", "mirror"}},
+			http.Header{"X-From": {"client"}},
+			http.Header{"X-From": {"mirror"}}},
+		{"Connection lists more hop-by-hop names", []string{"*"}, nil, nil,
+			http.Header{"Connection": {"close, X-Hop", " x-other "}, "X-Hop": {"h"}, "X-Other": {"o"}, "Accept": {"a"}},
+			http.Header{"Accept": {"a"}}},
+		{"bad values are dropped alone", []string{"*"}, nil, nil,
+			http.Header{"X-Ok": {"fine", "bad\x01", "tab\tok", "del\x7f"}, "X-Ctl": {"\r\n"}},
+			http.Header{"X-Ok": {"fine", "tab\tok"}}},
+		{"names differing in case merge in byte order", []string{"*"}, nil, nil,
+			http.Header{"x-a": {"3"}, "X-A": {"1"}, "X-a": {"2"}},
+			http.Header{"X-A": {"1", "2", "3"}}},
+		{"empty value lists are absent", []string{"*"}, nil, []Header{{"X-C", "c"}},
+			http.Header{"X-E": {}},
+			http.Header{"X-C": {"c"}}},
+		{"credentials may be configured", nil, nil, []Header{{"authorization", "Bearer t"}, {"Cookie", "s=1"}},
+			http.Header{"Authorization": {"client"}},
+			http.Header{"Authorization": {"Bearer t"}, "Cookie": {"s=1"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fetch("*")
+			r.PassHeaders, r.IgnoreHeaders, r.CustomHeaders = tt.pass, tt.ignore, tt.custom
+			eng := mustCompile(t, r)
+			d, err := eng.Resolve(&Request{Key: "k", Header: tt.req})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, d.Header)
+		})
+	}
+}
+
+func TestHeaderCompileErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		rule  func(r *Rule)
+		field string
+	}{
+		{"pass not a token", func(r *Rule) { r.PassHeaders = []string{"X A"} }, "passHeaders[0]"},
+		{"pass underscore", func(r *Rule) { r.PassHeaders = []string{"ok", "X_A"} }, "passHeaders[1]"},
+		{"pass star with others", func(r *Rule) { r.PassHeaders = []string{"*", "X-A"} }, "passHeaders[0]"},
+		{"pass never-forwarded", func(r *Rule) { r.PassHeaders = []string{"Authorization"} }, "passHeaders[0]"},
+		{"pass hop-by-hop", func(r *Rule) { r.PassHeaders = []string{"connection"} }, "passHeaders[0]"},
+		{"pass vendor", func(r *Rule) { r.PassHeaders = []string{"X-Bce-Acl"} }, "passHeaders[0]"},
+		{"ignore not a token", func(r *Rule) { r.IgnoreHeaders = []string{"a:b"} }, "ignoreHeaders[0]"},
+		{"ignore star", func(r *Rule) { r.IgnoreHeaders = []string{"*"} }, "ignoreHeaders[0]"},
+		{"custom name missing", func(r *Rule) { r.CustomHeaders = []Header{{"", "v"}} }, "customHeaders[0].headerName"},
+		{"custom underscore", func(r *Rule) { r.CustomHeaders = []Header{{"X_A", "v"}} }, "customHeaders[0].headerName"},
+		{"custom Host", func(r *Rule) { r.CustomHeaders = []Header{{"host", "evil"}} }, "customHeaders[0].headerName"},
+		{"custom forwarded-for", func(r *Rule) { r.CustomHeaders = []Header{{"X-Forwarded-For", "1"}} }, "customHeaders[0].headerName"},
+		{"custom vendor", func(r *Rule) { r.CustomHeaders = []Header{{"x-amz-date", "1"}} }, "customHeaders[0].headerName"},
+		{"custom twice", func(r *Rule) { r.CustomHeaders = []Header{{"X-A", "1"}, {"x-a", "2"}} }, "customHeaders[1].headerName"},
+		{"custom CRLF", func(r *Rule) { r.CustomHeaders = []Header{{"X-A", "v\r\nX-B: 1"}} }, "customHeaders[0].headerValue"},
+		{"custom NUL", func(r *Rule) { r.CustomHeaders = []Header{{"X-A", "v\x00"}} }, "customHeaders[0].headerValue"},
+		{"custom leading space", func(r *Rule) { r.CustomHeaders = []Header{{"X-A", " v"}} }, "customHeaders[0].headerValue"},
+		{"custom trailing tab", func(r *Rule) { r.CustomHeaders = []Header{{"X-A", "v\t"}} }, "customHeaders[0].headerValue"},
+		{"custom long", func(r *Rule) { r.CustomHeaders = []Header{{"X-A", strings.Repeat("v", 1025)}} }, "customHeaders[0].headerValue"},
+		{"credential to another backup host", func(r *Rule) {
+			r.BackSourceURL = "http://other.example.com/base"
+			r.CustomHeaders = []Header{{"Authorization", "t"}}
+		}, "customHeaders[0].headerName"},
+		{"credential to another backup scheme", func(r *Rule) {
+			r.BackSourceURL = "https://o.example.com/base"
+			r.CustomHeaders = []Header{{"X-Api-Key", "t"}}
+		}, "customHeaders[0].headerName"},
+		{"credential to another backup port", func(r *Rule) {
+			r.BackSourceURL = "http://o.example.com:8080/"
+			r.CustomHeaders = []Header{{"Cookie", "t"}}
+		}, "customHeaders[0].headerName"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fetch("*")
+			tt.rule(&r)
+			_, err := Compile([]Rule{r})
+			require.Error(t, err)
+			assert.Equal(t, []string{"rules[0]." + tt.field}, problemPaths(t, err))
+		})
+	}
+	// The same party on another path, or the default port spelled out,
+	// may share a credential.
+	r := fetch("*")
+	r.BackSourceURL = "http://O.example.com:80/other"
+	r.CustomHeaders = []Header{{"Authorization", "t"}, {"X-Tab", "a\tb"}}
+	_, err := Compile([]Rule{r})
+	assert.NoError(t, err)
+}
