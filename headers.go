@@ -216,12 +216,13 @@ func (p *headerPlan) headers(req http.Header) http.Header {
 	}
 	out := make(http.Header, len(p.custom)+2)
 	if (p.passAll || len(p.pass) > 0) && len(req) > 0 {
+		hop := connectionTokens(req)
 		// Names are visited in byte order, so that names differing only
 		// in case merge in the same order whatever the map's order.
 		var stack [16]string
 		names := stack[:0]
 		for name, values := range req {
-			if len(values) > 0 && p.passes(name, req) {
+			if len(values) > 0 && p.passes(name) && !hop.has(name) {
 				names = append(names, name)
 			}
 		}
@@ -244,9 +245,9 @@ func (p *headerPlan) headers(req http.Header) http.Header {
 	return out
 }
 
-// passes reports whether the pass step takes request header name.
-func (p *headerPlan) passes(name string, req http.Header) bool {
-	if neverForwardedWhy(name) != "" || inConnection(name, req) {
+// passes reports whether the rule's pass step takes request header name.
+func (p *headerPlan) passes(name string) bool {
+	if neverForwardedWhy(name) != "" {
 		return false
 	}
 	key := http.CanonicalHeaderKey(name)
@@ -263,9 +264,17 @@ func (p *headerPlan) passes(name string, req http.Header) bool {
 	return found
 }
 
-// inConnection reports whether the request's own Connection header lists
-// name, which makes it hop-by-hop (RFC 9110 §7.6.1).
-func inConnection(name string, req http.Header) bool {
+// hopByHop holds the names a request's own Connection header lists, which
+// makes them hop-by-hop (RFC 9110 §7.6.1). It is read once per request:
+// a request with many headers and a long Connection list must not cost
+// their product.
+type hopByHop struct {
+	few  []string            // up to 8 tokens, as sent
+	many map[string]struct{} // canonical tokens, when there are more
+}
+
+func connectionTokens(req http.Header) hopByHop {
+	var h hopByHop
 	for k, values := range req {
 		if !strings.EqualFold(k, "Connection") {
 			continue
@@ -274,10 +283,37 @@ func inConnection(name string, req http.Header) bool {
 			for v != "" {
 				var tok string
 				tok, v, _ = strings.Cut(v, ",")
-				if strings.EqualFold(strings.Trim(tok, " \t"), name) {
-					return true
+				if tok = strings.Trim(tok, " \t"); tok != "" {
+					h.add(tok)
 				}
 			}
+		}
+	}
+	return h
+}
+
+func (h *hopByHop) add(tok string) {
+	if h.many == nil && len(h.few) < 8 {
+		h.few = append(h.few, tok)
+		return
+	}
+	if h.many == nil {
+		h.many = make(map[string]struct{}, 16)
+		for _, t := range h.few {
+			h.many[http.CanonicalHeaderKey(t)] = struct{}{}
+		}
+	}
+	h.many[http.CanonicalHeaderKey(tok)] = struct{}{}
+}
+
+func (h *hopByHop) has(name string) bool {
+	if h.many != nil {
+		_, ok := h.many[http.CanonicalHeaderKey(name)]
+		return ok
+	}
+	for _, t := range h.few {
+		if strings.EqualFold(t, name) {
+			return true
 		}
 	}
 	return false
