@@ -1,0 +1,519 @@
+package mirror
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gobwas/glob"
+	"golang.org/x/net/http/httpguts"
+)
+
+// The fuzz targets check the engine against independent references: a
+// rule-by-rule matcher written from SPEC §3 (wildcards by dynamic
+// programming, globs by gobwas/glob itself), net/url and httpguts for the
+// shape of what leaves the engine, and the SPEC's own lists. Every
+// hostile case of hostile_test.go is a seed (testdata/fuzz/<Target>/).
+
+func FuzzDocument(f *testing.F) {
+	for _, c := range hostileDocuments {
+		f.Add([]byte(c.doc))
+	}
+	f.Add([]byte(`{"bucketMirroringConfiguration":[{"mode":"fetch","sourceUrl":"http://o.example.com","resource":"a/*","passHeaders":["*"]}]}`))
+	f.Add([]byte(`{"rules":[{"mode":"redirect","sourceUrl":"o.example.com:8080/p","resource":"a*b*c","redirectCode":307},{"mode":"fetch","sourceUrl":"bos://e.example.com/bucket","resource":"x/**/y?","resourceSyntax":"glob"}]}`))
+	f.Add([]byte(`{"source_site":"https://[2001:db8::1]:8443/img"}`))
+	keys := []string{"a", "a/b", "x/y/z", "img/a.png", "/", "k"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, format := range []Format{FormatBOS, FormatQingStor, FormatNative, FormatAuto} {
+			eng, err := Load(data, format)
+			if err != nil {
+				var ce *CompileError
+				if !errors.As(err, &ce) || len(ce.Problems) == 0 {
+					t.Fatalf("%s: error %v is not a *CompileError with problems", format, err)
+				}
+				for _, p := range ce.Problems {
+					if p.Path == "" || p.Reason == "" {
+						t.Fatalf("%s: problem without a path or reason: %#v", format, p)
+					}
+				}
+				continue
+			}
+			again, err := Load(data, format)
+			if err != nil {
+				t.Fatalf("%s: compiled once, then failed: %v", format, err)
+			}
+			for _, k := range append(keys, string(data[:min(len(data), 40)])) {
+				d1, err1 := eng.Resolve(&Request{Key: k, RawQuery: "a=1"})
+				d2, err2 := again.Resolve(&Request{Key: k, RawQuery: "a=1"})
+				if !reflect.DeepEqual(d1, d2) || errors.Is(err1, ErrNoRule) != errors.Is(err2, ErrNoRule) {
+					t.Fatalf("%s: two compilations decide %q differently: %v/%v vs %v/%v", format, k, d1, err1, d2, err2)
+				}
+			}
+		}
+	})
+}
+
+// fuzzRules builds up to four rules from spec: one per line,
+// "FLAGS|RESOURCE|PREFIX|SUFFIX|FIXEDKEY|PREFIXREPLACE" (missing fields
+// are empty). The bits of FLAGS pick glob syntax, v2, passQuerystring,
+// pass-all headers, redirect mode, a backup origin, an ignore list and
+// custom headers. Rules that do not compile alone are left out.
+func fuzzRules(spec string) []Rule {
+	var rules []Rule
+	for _, line := range strings.SplitN(spec, "\n", 5)[:min(4, strings.Count(spec, "\n")+1)] {
+		fields := strings.SplitN(line, "|", 6)
+		for len(fields) < 6 {
+			fields = append(fields, "")
+		}
+		var flags byte
+		if fields[0] != "" {
+			flags = fields[0][0]
+		}
+		r := Rule{Mode: ModeFetch, SourceURL: "https://o.example.com/base%20dir", Resource: fields[1],
+			Prefix: fields[2], Suffix: fields[3], FixedKey: fields[4], PrefixReplace: fields[5]}
+		if flags&1 != 0 {
+			r.ResourceSyntax = "glob"
+		}
+		if flags&2 != 0 {
+			r.Version = "v2"
+		}
+		r.PassQueryString = flags&4 != 0
+		if flags&8 != 0 {
+			r.PassHeaders = []string{"*"}
+		} else {
+			r.PassHeaders = []string{"Accept", "X-Pass"}
+		}
+		if flags&16 != 0 {
+			r.Mode = ModeRedirect
+		}
+		if flags&32 != 0 {
+			r.BackSourceURL = "bos://bj.bcebos.com/owner-bucket/m"
+		}
+		if flags&64 != 0 {
+			r.IgnoreHeaders = []string{"X-Pass", "accept"}
+		}
+		if flags&128 != 0 {
+			r.CustomHeaders = []Header{{"X-From", "mirror"}, {"Accept", "image/*"}}
+		}
+		if _, err := Compile([]Rule{r}); err == nil {
+			rules = append(rules, r)
+		}
+	}
+	return rules
+}
+
+// fuzzHeader reads "Name: value" lines.
+func fuzzHeader(blob string) http.Header {
+	h := http.Header{}
+	for _, line := range strings.Split(blob, "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if ok {
+			h[name] = append(h[name], strings.TrimPrefix(value, " "))
+		}
+	}
+	return h
+}
+
+func FuzzResolve(f *testing.F) {
+	for _, c := range hostileRequests {
+		f.Add(c.spec, c.key, c.query, c.header)
+	}
+	f.Add("\x00|img/*.png\n\x02|img/*||.bak\n\x01|logs/**/day-?.txt", "img/a.png", "", "")
+	f.Add("\x0e|a*b*c|p/|.x||r", "a/b/c", "x=1&Signature=s", "Accept: a\nCookie: c\nConnection: x-a\nX-A: 1")
+	f.Add("\x8c|*|.|", "/x", "q", "X-Pass: 1\nx-pass: 2")
+	f.Fuzz(func(t *testing.T, spec, key, query, header string) {
+		rules := fuzzRules(spec)
+		eng, err := Compile(rules)
+		if err != nil {
+			t.Fatalf("rules that compile alone do not compile together: %v", err)
+		}
+		req := &Request{Key: key, RawQuery: query, Header: fuzzHeader(header)}
+
+		// (a) Differential: the same rule as a plain loop over the rules.
+		// The reference asks gobwas/glob with the {...} groups as written,
+		// which backtracks exponentially on long keys (the engine expands
+		// them, see glob.go): it is trusted with short keys only.
+		got, ok := eng.Match(key)
+		want := got
+		if keyReason(key) == "" && (len(key) <= 128 || !slices.ContainsFunc(rules, hasBraceGlob)) {
+			want = refFirstRule(rules, key)
+			if got != want || ok != (want >= 0) {
+				t.Fatalf("Match(%q) = %d, %v; the reference says %d", key, got, ok, want)
+			}
+		}
+		d, err := eng.Resolve(req)
+		d2, err2 := eng.Resolve(req)
+		if !reflect.DeepEqual(d, d2) || (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
+			t.Fatalf("the same request gave two decisions: %#v %v / %#v %v", d, err, d2, err2)
+		}
+		switch {
+		case keyReason(key) != "":
+			mustBe(t, err, ErrInvalidKey)
+			return
+		case want < 0:
+			mustBe(t, err, ErrNoRule)
+			return
+		}
+		r := rules[want]
+		okey := refOriginKey(r, key)
+		if okey == "" || refHasDotSegment(okey) {
+			mustBe(t, err, ErrUnsafeKey)
+			return
+		}
+		if r.PassQueryString && query != "" && refQueryRefused(query) {
+			mustBe(t, err, ErrInvalidQuery)
+			return
+		}
+		if err != nil {
+			t.Fatalf("key %q, query %q: unexpected %v", key, query, err)
+		}
+		// (b) Invariants of what leaves the engine.
+		if d.Rule != want {
+			t.Fatalf("decision for rule %d, Match said %d", d.Rule, want)
+		}
+		primary, backup := eng.Origins(want)
+		bases := []string{primary}
+		if r.Mode == ModeFetch && backup != "" {
+			bases = append(bases, backup)
+		}
+		if len(d.URLs) != len(bases) {
+			t.Fatalf("%d URLs for %d origins: %q", len(d.URLs), len(bases), d.URLs)
+		}
+		for i, u := range d.URLs {
+			checkURL(t, u, bases[i], okey, query, r.PassQueryString)
+		}
+		if r.Mode == ModeRedirect {
+			if d.Header != nil || d.StorageClass != "" || d.RedirectCode == 0 {
+				t.Fatalf("a redirect decision with headers, storage class or no code: %#v", d)
+			}
+			return
+		}
+		checkHeaders(t, r, req.Header, d.Header)
+	})
+}
+
+func FuzzQuery(f *testing.F) {
+	for _, c := range hostileQueries {
+		f.Add(c.query)
+	}
+	f.Add("a=1&b=2&&c")
+	f.Add("X-Amz-Signature=1&x%2Damz-date=2&keep")
+	f.Add(strings.Repeat("a&", 1001))
+	eng, err := Compile([]Rule{{Mode: ModeFetch, SourceURL: "http://o.example.com", Resource: "*", PassQueryString: true}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		d, err := eng.Resolve(&Request{Key: "k", RawQuery: query})
+		if err != nil {
+			mustBe(t, err, ErrInvalidQuery)
+			if !refQueryRefused(query) {
+				t.Fatalf("query %q refused: %v", query, err)
+			}
+			return
+		}
+		if refQueryRefused(query) {
+			t.Fatalf("query %q should be refused", query)
+		}
+		checkURL(t, d.URLs[0], "http://o.example.com/", "k", query, true)
+	})
+}
+
+func hasBraceGlob(r Rule) bool {
+	return r.ResourceSyntax == "glob" && strings.Contains(r.Resource, "{")
+}
+
+func mustBe(t *testing.T, err, class error) {
+	t.Helper()
+	if !errors.Is(err, class) {
+		t.Fatalf("want %v, got %v", class, err)
+	}
+}
+
+// refFirstRule is SPEC §3 as a loop over the rules.
+func refFirstRule(rules []Rule, key string) int {
+	for i, r := range rules {
+		if r.ResourceSyntax == "glob" {
+			g, err := glob.Compiler{Separators: []rune{'/'}, Globstar: true}.Compile(r.Resource)
+			if err == nil && g.Match(key) {
+				return i
+			}
+			continue
+		}
+		if refWildcard(r.Resource, key) {
+			return i
+		}
+	}
+	return -1
+}
+
+// refWildcard matches "*" (any run of bytes) by dynamic programming over
+// pattern and key positions: no backtracking, independent of the engine's
+// left-to-right matcher.
+func refWildcard(pattern, key string) bool {
+	// can[j]: pattern[:i] matches key[:j].
+	can := make([]bool, len(key)+1)
+	can[0] = true
+	for i := 0; i < len(pattern); i++ {
+		next := make([]bool, len(key)+1)
+		if pattern[i] == '*' {
+			seen := false
+			for j := 0; j <= len(key); j++ {
+				seen = seen || can[j]
+				next[j] = seen
+			}
+		} else {
+			for j := 1; j <= len(key); j++ {
+				next[j] = can[j-1] && key[j-1] == pattern[i]
+			}
+		}
+		can = next
+	}
+	return can[len(key)]
+}
+
+// refOriginKey is SPEC §4 for one rule.
+func refOriginKey(r Rule, key string) string {
+	if r.FixedKey != "" {
+		return r.FixedKey
+	}
+	result := key
+	if r.Version == "v2" {
+		meta := "*"
+		if r.ResourceSyntax == "glob" {
+			meta = `*?[{\`
+		}
+		lit := r.Resource
+		if i := strings.IndexAny(lit, meta); i >= 0 {
+			lit = lit[:i]
+		}
+		rest := strings.TrimPrefix(strings.TrimPrefix(key, lit), "/")
+		result = rest
+		if r.PrefixReplace != "" {
+			result = r.PrefixReplace
+			if !strings.HasSuffix(result, "/") && rest != "" {
+				result += "/"
+			}
+			result += rest
+		}
+	}
+	return r.Prefix + result + r.Suffix
+}
+
+func refHasDotSegment(k string) bool {
+	for _, seg := range strings.FieldsFunc("/"+k+"/", func(r rune) bool { return r == '/' || r == '\\' }) {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// refQueryRefused is SPEC §5's refusal rule, written again.
+func refQueryRefused(q string) bool {
+	if len(q) > 8192 {
+		return true
+	}
+	const allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,=:@/?%"
+	for i := 0; i < len(q); i++ {
+		if strings.IndexByte(allowed, q[i]) < 0 {
+			return true
+		}
+		if q[i] == '%' && (i+2 >= len(q) || !strings.ContainsAny(q[i+1:i+2], "0123456789abcdefABCDEF") ||
+			!strings.ContainsAny(q[i+2:i+3], "0123456789abcdefABCDEF")) {
+			return true
+		}
+	}
+	n := 0
+	for _, p := range strings.Split(q, "&") {
+		if p != "" {
+			n++
+		}
+	}
+	return n > 1000
+}
+
+// refCredentialParam: SPEC §5's list of parameters that never reach an
+// origin.
+func refCredentialParam(piece string) bool {
+	name, _, _ := strings.Cut(piece, "=")
+	name, err := url.PathUnescape(name)
+	if err != nil {
+		return false
+	}
+	name = strings.ToLower(name)
+	switch name {
+	case "authorization", "signature", "awsaccesskeyid", "ossaccesskeyid", "accesskeyid", "access_key_id",
+		"googleaccessid", "security-token", "q-ak", "q-signature", "q-sign-algorithm", "q-sign-time",
+		"q-key-time", "q-header-list", "q-url-param-list":
+		return true
+	}
+	for _, p := range []string{"x-amz-", "x-bce-", "x-oss-", "x-cos-", "x-obs-", "x-tos-", "x-goog-", "x-ms-", "x-qs-"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkURL holds every URL to its origin: same scheme, host and port, the
+// base path as a prefix, the origin key back when unescaped, no dot
+// segment, userinfo or fragment, and a query made of the request's own
+// pieces, in order, without credentials.
+func checkURL(t *testing.T, raw, base, okey, query string, passQuery bool) {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("URL %q does not parse: %v", raw, err)
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("base %q does not parse: %v", base, err)
+	}
+	if u.Scheme != b.Scheme || u.Host != b.Host || u.User != nil || u.Fragment != "" || strings.Contains(raw, "#") {
+		t.Fatalf("URL %q left its origin %q", raw, base)
+	}
+	rawPath, rawQuery, hasQuery := strings.Cut(strings.TrimPrefix(raw, b.Scheme+"://"+b.Host), "?")
+	if !strings.HasPrefix(rawPath, b.EscapedPath()) {
+		t.Fatalf("URL %q does not start with the base path %q", raw, b.EscapedPath())
+	}
+	if k, err := url.PathUnescape(rawPath[len(b.EscapedPath()):]); err != nil || k != okey {
+		t.Fatalf("URL %q: key part unescapes to %q (%v), want %q", raw, k, err, okey)
+	}
+	if removeDotSegments(rawPath) != rawPath {
+		t.Fatalf("URL %q: dot-segment removal changes its path", raw)
+	}
+	if !hasQuery {
+		return
+	}
+	if !passQuery || rawQuery == "" || b.Scheme == "bos" {
+		t.Fatalf("URL %q has a query it should not have", raw)
+	}
+	pieces := strings.Split(query, "&")
+	for _, p := range strings.Split(rawQuery, "&") {
+		if refCredentialParam(p) {
+			t.Fatalf("URL %q forwards credential %q", raw, p)
+		}
+		for len(pieces) > 0 && pieces[0] != p {
+			pieces = pieces[1:]
+		}
+		if len(pieces) == 0 {
+			t.Fatalf("URL %q: query is not a subsequence of %q", raw, query)
+		}
+		pieces = pieces[1:]
+	}
+}
+
+// removeDotSegments is RFC 3986 §5.2.4.
+func removeDotSegments(p string) string {
+	var out []string
+	in := strings.Split(p, "/")
+	for i, seg := range in {
+		switch seg {
+		case ".":
+			if i == len(in)-1 {
+				out = append(out, "")
+			}
+		case "..":
+			if len(out) > 1 {
+				out = out[:len(out)-1]
+			}
+			if i == len(in)-1 {
+				out = append(out, "")
+			}
+		default:
+			out = append(out, seg)
+		}
+	}
+	return strings.Join(out, "/")
+}
+
+// neverFromClient is SPEC §6's list, written again.
+func neverFromClient(name string, req http.Header) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te",
+		"trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect", "authorization",
+		"cookie", "x-api-key", "x-auth-token", "range", "if-range", "if-match", "if-none-match",
+		"if-modified-since", "if-unmodified-since", "accept-encoding", "date", "content-md5", "forwarded",
+		"via", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
+		"x-forwarded-prefix", "x-forwarded-server", "x-real-ip", "x-client-ip", "true-client-ip", "x-host",
+		"x-original-url", "x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override":
+		return true
+	}
+	for _, p := range []string{"x-amz-", "x-bce-", "x-oss-", "oss-", "x-drs-", "x-cos-", "x-obs-", "x-tos-", "x-goog-", "x-ms-", "x-qs-"} {
+		if strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	for k, vs := range req {
+		if strings.EqualFold(k, "connection") {
+			for _, v := range vs {
+				for _, tok := range strings.Split(v, ",") {
+					if strings.EqualFold(strings.TrimSpace(tok), name) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return strings.Contains(name, "_") || !httpguts.ValidHeaderFieldName(name)
+}
+
+// checkHeaders: every header is well-formed, custom headers always win,
+// and every other header came from the client, may be forwarded, was
+// asked for and not ignored.
+func checkHeaders(t *testing.T, r Rule, req, got http.Header) {
+	t.Helper()
+	custom := map[string]string{}
+	for _, h := range r.CustomHeaders {
+		custom[http.CanonicalHeaderKey(h.Name)] = h.Value
+		if vs := got[http.CanonicalHeaderKey(h.Name)]; len(vs) != 1 || vs[0] != h.Value {
+			t.Fatalf("custom header %s: got %q", h.Name, vs)
+		}
+	}
+	for name, values := range got {
+		if !httpguts.ValidHeaderFieldName(name) || name != http.CanonicalHeaderKey(name) || strings.EqualFold(name, "Host") {
+			t.Fatalf("bad header name %q", name)
+		}
+		if len(values) == 0 {
+			t.Fatalf("header %q without values", name)
+		}
+		for _, v := range values {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				t.Fatalf("header %q has a bad value %q", name, v)
+			}
+		}
+		if _, ok := custom[name]; ok {
+			continue
+		}
+		from := 0
+		for k, vs := range req {
+			if http.CanonicalHeaderKey(k) == name {
+				if neverFromClient(k, req) {
+					t.Fatalf("never-forwarded header %q passed from the client", k)
+				}
+				from += len(vs)
+			}
+		}
+		if from < len(values) {
+			t.Fatalf("header %q has values the client did not send", name)
+		}
+		asked := len(r.PassHeaders) == 1 && r.PassHeaders[0] == "*"
+		for _, p := range r.PassHeaders {
+			asked = asked || strings.EqualFold(p, name)
+		}
+		for _, ig := range r.IgnoreHeaders {
+			if strings.EqualFold(ig, name) {
+				t.Fatalf("ignored header %q passed", name)
+			}
+		}
+		if !asked {
+			t.Fatalf("header %q passed without being asked for", name)
+		}
+	}
+}
