@@ -122,6 +122,9 @@ func (p *headerPlan) empty() bool {
 // limit is the per-list maximum (0: none); primary and backup are the
 // parsed origins (nil when unset or invalid), for the credential check.
 func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fieldSet, probs *problems) *headerPlan {
+	if len(r.PassHeaders) == 0 && len(r.IgnoreHeaders) == 0 && len(r.CustomHeaders) == 0 {
+		return emptyPlan
+	}
 	plan := &headerPlan{}
 	if !unset["passHeaders"] {
 		if limit > 0 && len(r.PassHeaders) > limit {
@@ -214,36 +217,58 @@ func (p *headerPlan) headers(req http.Header) http.Header {
 	if p.empty() {
 		return nil
 	}
-	out := make(http.Header, len(p.custom)+2)
+	// Names are grouped by canonical form and, within a group, taken in
+	// byte order, so that names differing only in case merge in the same
+	// order whatever the map's order.
+	var stack [16]passed
+	names := stack[:0]
+	nvalues := len(p.custom)
 	if (p.passAll || len(p.pass) > 0) && len(req) > 0 {
 		hop := connectionTokens(req)
-		// Names are visited in byte order, so that names differing only
-		// in case merge in the same order whatever the map's order.
-		var stack [16]string
-		names := stack[:0]
 		for name, values := range req {
 			if len(values) > 0 && p.passes(name) && !hop.has(name) {
-				names = append(names, name)
+				names = append(names, passed{http.CanonicalHeaderKey(name), name})
+				nvalues += len(values)
 			}
 		}
-		slices.Sort(names)
-		for _, name := range names {
-			key := http.CanonicalHeaderKey(name)
-			for _, v := range req[name] {
+		slices.SortFunc(names, func(a, b passed) int {
+			if c := strings.Compare(a.key, b.key); c != 0 {
+				return c
+			}
+			return strings.Compare(a.name, b.name)
+		})
+	}
+	// One backing array holds every value; each name gets a full slice of
+	// it, so that a caller appending to one name can not overwrite another.
+	values := make([]string, 0, nvalues)
+	out := make(http.Header, len(names)+len(p.custom))
+	for i := 0; i < len(names); {
+		key := names[i].key
+		start := len(values)
+		for ; i < len(names) && names[i].key == key; i++ {
+			for _, v := range req[names[i].name] {
 				if validHeaderValue(v) {
-					out[key] = append(out[key], v)
+					values = append(values, v)
 				}
 			}
 		}
+		if len(values) > start {
+			out[key] = values[start:len(values):len(values)]
+		}
 	}
 	for _, h := range p.custom {
-		out[h.Name] = []string{h.Value}
+		values = append(values, h.Value)
+		out[h.Name] = values[len(values)-1 : len(values) : len(values)]
 	}
 	if len(out) == 0 {
 		return nil
 	}
 	return out
 }
+
+// passed is a request header name the pass step takes, with its
+// canonical form.
+type passed struct{ key, name string }
 
 // passes reports whether the rule's pass step takes request header name.
 func (p *headerPlan) passes(name string) bool {

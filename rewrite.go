@@ -47,35 +47,21 @@ type decisionBox struct {
 // that order; a decision is never returned with an error. The same engine
 // and request always give an identical decision.
 func (e *Engine) Resolve(req *Request) (*Decision, error) {
-	if reason := keyReason(req.Key); reason != "" {
-		return nil, &requestError{ErrInvalidKey, reason}
+	p, err := e.prepare(req)
+	if err != nil {
+		return nil, err
 	}
-	ri := e.index.lookup(req.Key)
-	if ri == noRule {
-		return nil, ErrNoRule
-	}
-	r := &e.rules[ri]
-	var k originKey
-	r.originKey(&k, req.Key)
-	if reason := k.unsafe(); reason != "" {
-		return nil, &requestError{ErrUnsafeKey, reason}
-	}
-	query := ""
-	if r.passQuery && req.RawQuery != "" {
-		if reason := queryReason(req.RawQuery); reason != "" {
-			return nil, &requestError{ErrInvalidQuery, reason}
-		}
-		query = req.RawQuery
-	}
+	r := p.rule
 	box := &decisionBox{}
 	d := &box.d
-	d.Rule, d.Mode = int(ri), r.mode
-	// Both URLs are written into one buffer and become one string.
-	buf := make([]byte, 0, 2*(len(r.primary.base)+3*k.len()+len(query)+2))
-	buf = appendURL(buf, r.primary, &k, query)
+	d.Rule, d.Mode = int(p.index), r.mode
+	// Both URLs are written into one buffer, on the stack when they fit,
+	// and become one string.
+	var stack [512]byte
+	buf := appendURL(stack[:0], r.primary, &p.key, p.query)
 	n := len(buf)
 	if r.mode == ModeFetch && r.backup != nil {
-		buf = appendURL(buf, r.backup, &k, query)
+		buf = appendURL(buf, r.backup, &p.key, p.query)
 	}
 	s := string(buf)
 	box.urls[0] = s[:n]
@@ -91,6 +77,53 @@ func (e *Engine) Resolve(req *Request) (*Decision, error) {
 	d.StorageClass = r.storageClass
 	d.Header = r.headers.headers(req.Header)
 	return d, nil
+}
+
+// AppendURL appends the primary origin URL for req to dst and returns the
+// extended buffer and the rule index: in fetch mode the URL to fetch
+// first, in redirect mode the Location. It checks the request exactly as
+// Resolve does, and returns dst unchanged, rule -1 and the error when
+// Resolve would fail. With a buffer of enough capacity it allocates
+// nothing, which suits a proxy that builds its outbound request line
+// itself; Resolve gives the backup URL, headers and storage class too.
+func (e *Engine) AppendURL(dst []byte, req *Request) ([]byte, int, error) {
+	p, err := e.prepare(req)
+	if err != nil {
+		return dst, -1, err
+	}
+	return appendURL(dst, p.rule.primary, &p.key, p.query), int(p.index), nil
+}
+
+// prepared is a request that passed every check: its rule, origin key and
+// the query to forward ("" for none).
+type prepared struct {
+	rule  *compiledRule
+	index int32
+	key   originKey
+	query string
+}
+
+// prepare runs the request checks of SPEC §8 in their order.
+func (e *Engine) prepare(req *Request) (p prepared, err error) {
+	if reason := keyReason(req.Key); reason != "" {
+		return p, &requestError{ErrInvalidKey, reason}
+	}
+	p.index = e.index.lookup(req.Key)
+	if p.index == noRule {
+		return p, ErrNoRule
+	}
+	p.rule = &e.rules[p.index]
+	p.rule.originKey(&p.key, req.Key)
+	if reason := p.key.unsafe(); reason != "" {
+		return p, &requestError{ErrUnsafeKey, reason}
+	}
+	if p.rule.passQuery && req.RawQuery != "" {
+		if reason := queryReason(req.RawQuery); reason != "" {
+			return p, &requestError{ErrInvalidQuery, reason}
+		}
+		p.query = req.RawQuery
+	}
+	return p, nil
 }
 
 // keyReason says why key can not be an object key, or "".
@@ -122,14 +155,6 @@ func (k *originKey) add(s string) {
 	}
 }
 
-func (k *originKey) len() int {
-	n := 0
-	for _, p := range k.parts[:k.n] {
-		n += len(p)
-	}
-	return n
-}
-
 // originKey sets k to the origin key of key under rule r.
 func (r *compiledRule) originKey(k *originKey, key string) {
 	if r.fixedKey != "" {
@@ -156,11 +181,17 @@ func (k *originKey) unsafe() string {
 	if k.n == 0 {
 		return "the origin key is empty (it would fetch the origin's root)"
 	}
-	var s segments
-	for _, p := range k.parts[:k.n] {
-		s.feed(p)
+	dot := false
+	if k.n == 1 {
+		dot = hasDotSegment(k.parts[0])
+	} else {
+		var s segments
+		for _, p := range k.parts[:k.n] {
+			s.feed(p)
+		}
+		dot = s.end()
 	}
-	if s.end() {
+	if dot {
 		return `the origin key has a "." or ".." segment`
 	}
 	return ""
@@ -192,10 +223,26 @@ func (s *segments) end() bool {
 	return s.dot || s.state == 1 || s.state == 2
 }
 
+// hasDotSegment is segments for one string, jumping from dot to dot: the
+// usual key has one or two, in file extensions.
 func hasDotSegment(p string) bool {
-	var s segments
-	s.feed(p)
-	return s.end()
+	for i := strings.IndexByte(p, '.'); i >= 0; {
+		if i == 0 || p[i-1] == '/' || p[i-1] == '\\' {
+			j := i + 1
+			if j < len(p) && p[j] == '.' {
+				j++
+			}
+			if j == len(p) || p[j] == '/' || p[j] == '\\' {
+				return true
+			}
+		}
+		next := strings.IndexByte(p[i+1:], '.')
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return false
 }
 
 // appendURL writes o's base, the encoded origin key and the query. Bytes
@@ -233,13 +280,18 @@ const upperHex = "0123456789ABCDEF"
 // appendEncoded appends s with every byte but A-Z a-z 0-9 - . _ ~ / as
 // %XX, upper-case.
 func appendEncoded(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved[c] {
-			dst = append(dst, c)
-		} else {
-			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+	for i := 0; i < len(s); {
+		run := i
+		for run < len(s) && unreserved[s[run]] {
+			run++
 		}
+		dst = append(dst, s[i:run]...)
+		if run == len(s) {
+			break
+		}
+		c := s[run]
+		dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+		i = run + 1
 	}
 	return dst
 }
@@ -255,7 +307,6 @@ func queryReason(q string) string {
 	if len(q) > maxQueryLen {
 		return fmt.Sprintf("the query is %d bytes, more than %d", len(q), maxQueryLen)
 	}
-	pieces := 0
 	for i := 0; i < len(q); i++ {
 		c := q[i]
 		if !queryBytes[c] {
@@ -264,12 +315,18 @@ func queryReason(q string) string {
 		if c == '%' && (i+2 >= len(q) || !isHex(q[i+1]) || !isHex(q[i+2])) {
 			return fmt.Sprintf("the %% at offset %d is not followed by two hex digits", i)
 		}
-		if c != '&' && (i == 0 || q[i-1] == '&') {
-			pieces++
-		}
 	}
-	if pieces > maxQueryPieces {
-		return fmt.Sprintf("the query has %d parameters, more than %d", pieces, maxQueryPieces)
+	// More than 1000 non-empty pieces need at least 2001 bytes.
+	if len(q) > 2*maxQueryPieces {
+		pieces := 0
+		for i := 0; i < len(q); i++ {
+			if q[i] != '&' && (i == 0 || q[i-1] == '&') {
+				pieces++
+			}
+		}
+		if pieces > maxQueryPieces {
+			return fmt.Sprintf("the query has %d parameters, more than %d", pieces, maxQueryPieces)
+		}
 	}
 	return ""
 }
@@ -279,8 +336,12 @@ func queryReason(q string) string {
 func appendQuery(dst []byte, q string) []byte {
 	sep := byte('?')
 	for q != "" {
-		var piece string
-		piece, q, _ = strings.Cut(q, "&")
+		piece := q
+		if i := strings.IndexByte(q, '&'); i >= 0 {
+			piece, q = q[:i], q[i+1:]
+		} else {
+			q = ""
+		}
 		if piece == "" || credentialParam(piece) {
 			continue
 		}
@@ -291,30 +352,33 @@ func appendQuery(dst []byte, q string) []byte {
 	return dst
 }
 
-// credentialParams are query parameters that carry the client's
-// credentials for the bucket (lower-cased); credentialParamPrefixes are
-// the vendors' signed-URL namespaces. None of it may reach an origin.
-var credentialParams = map[string]bool{
-	"authorization": true, "signature": true, "awsaccesskeyid": true, "ossaccesskeyid": true,
-	"accesskeyid": true, "access_key_id": true, "googleaccessid": true, "security-token": true,
-	"q-ak": true, "q-signature": true, "q-sign-algorithm": true, "q-sign-time": true,
-	"q-key-time": true, "q-header-list": true, "q-url-param-list": true,
-}
-
+// credentialParamPrefixes are the vendors' signed-URL namespaces;
+// credentialParam holds the full names. None of it may reach an origin.
 var credentialParamPrefixes = []string{"x-amz-", "x-bce-", "x-oss-", "x-cos-", "x-obs-", "x-tos-",
 	"x-goog-", "x-ms-", "x-qs-"}
 
 // credentialParam reports whether a piece's name, percent-decoded and
-// lower-cased, is a credential parameter. The query was validated, so
-// every "%" has two hex digits, and they lie within the name.
+// lower-cased, carries the client's credentials for the bucket. The query
+// was validated, so every "%" has two hex digits, and they lie within the
+// name.
 func credentialParam(piece string) bool {
-	name, _, _ := strings.Cut(piece, "=")
+	// Every credential name starts with a, s, o, g, q or x: most
+	// parameters are let through on their first byte.
+	switch piece[0] | 0x20 {
+	case 'a', 's', 'o', 'g', 'q', 'x', '%':
+	default:
+		return false
+	}
+	end := strings.IndexByte(piece, '=')
+	if end < 0 {
+		end = len(piece)
+	}
 	var buf [32]byte
 	n, full := 0, 0
-	for i := 0; i < len(name); i++ {
-		c := name[i]
+	for i := 0; i < end; i++ {
+		c := piece[i]
 		if c == '%' {
-			c = unhex(name[i+1])<<4 | unhex(name[i+2])
+			c = unhex(piece[i+1])<<4 | unhex(piece[i+2])
 			i += 2
 		}
 		if n < len(buf) {
@@ -324,8 +388,16 @@ func credentialParam(piece string) bool {
 		full++
 	}
 	d := buf[:n]
-	if full == n && credentialParams[string(d)] {
-		return true
+	if full == n {
+		switch string(d) {
+		case "authorization", "signature", "awsaccesskeyid", "ossaccesskeyid", "accesskeyid", "access_key_id",
+			"googleaccessid", "security-token", "q-ak", "q-signature", "q-sign-algorithm", "q-sign-time",
+			"q-key-time", "q-header-list", "q-url-param-list":
+			return true
+		}
+	}
+	if len(d) < 5 || d[0] != 'x' || d[1] != '-' {
+		return false
 	}
 	for _, p := range credentialParamPrefixes {
 		if len(d) >= len(p) && string(d[:len(p)]) == p {

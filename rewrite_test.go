@@ -245,3 +245,39 @@ func TestResolveIsDeterministic(t *testing.T) {
 	}
 	assert.Equal(t, []string{"1", "3", "2"}, first.Header["X-A"], "merged in the byte order of the names")
 }
+
+func TestAppendURLAgreesWithResolve(t *testing.T) {
+	for _, c := range hostileRequests {
+		eng, err := Compile(fuzzRules(c.spec))
+		require.NoError(t, err)
+		req := &Request{Key: c.key, RawQuery: c.query, Header: fuzzHeader(c.header)}
+		d, rerr := eng.Resolve(req)
+		buf, rule, aerr := eng.AppendURL([]byte("prefix:"), req)
+		if rerr != nil {
+			assert.Equal(t, rerr.Error(), aerr.Error(), c.name)
+			assert.Equal(t, -1, rule)
+			assert.Equal(t, "prefix:", string(buf), "dst unchanged on error")
+			continue
+		}
+		require.NoError(t, aerr, c.name)
+		assert.Equal(t, d.Rule, rule)
+		assert.Equal(t, "prefix:"+d.URLs[0], string(buf), c.name)
+	}
+}
+
+func TestAppendURLAllocatesNothing(t *testing.T) {
+	r := fetch("assets/*")
+	r.PassQueryString = true
+	r.Prefix, r.Suffix = "p/", ".gz"
+	eng := mustCompile(t, r, fetch("*.m3u8"))
+	buf := make([]byte, 0, 512)
+	for _, req := range []*Request{
+		{Key: "assets/css/app.min.css", RawQuery: "v=1&Signature=x&w=100"},
+		{Key: "live/index.m3u8"},
+		{Key: "assets/é ü/x?y", RawQuery: "%41=1"},
+	} {
+		assert.Zero(t, testing.AllocsPerRun(100, func() {
+			buf, _, _ = eng.AppendURL(buf[:0], req)
+		}), req.Key)
+	}
+}

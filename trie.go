@@ -16,6 +16,7 @@ type radix struct {
 	nodes  []rnode
 	first  []byte // first[n] is the first byte of nodes[n]'s label
 	labels []byte // all labels, back to back
+	groups []int  // scratch space of build, a stack shared by fill's calls
 }
 
 type rnode struct {
@@ -33,6 +34,22 @@ func (t *radix) build(keys []string, vals, mins []int32) int32 {
 	root := t.alloc(1)
 	t.fill(root, keys, vals, mins, 0, "")
 	return root
+}
+
+// reserve sizes the arrays for about n nodes and label bytes.
+func (t *radix) reserve(nodes, labels int) {
+	t.nodes = make([]rnode, 0, nodes)
+	t.first = make([]byte, 0, nodes)
+	t.labels = make([]byte, 0, labels)
+}
+
+// finish drops the scratch space and the arrays' spare capacity: an
+// engine lives long, and what it keeps should be what it uses.
+func (t *radix) finish() {
+	t.groups = nil
+	t.nodes = slices.Clone(t.nodes)
+	t.first = slices.Clone(t.first)
+	t.labels = slices.Clone(t.labels)
 }
 
 func (t *radix) alloc(n int) int32 {
@@ -53,24 +70,27 @@ func (t *radix) fill(n int32, keys []string, vals, mins []int32, depth int, labe
 		node.val, node.min = vals[0], mins[0]
 		keys, vals, mins = keys[1:], vals[1:], mins[1:]
 	}
-	var groups []int // start of each group of keys sharing byte depth
+	// The start of each group of keys sharing byte depth, on the shared
+	// stack: t.groups[base:] is this call's, deeper calls push above it.
+	base := len(t.groups)
 	for i := range keys {
 		if i == 0 || keys[i][depth] != keys[i-1][depth] {
-			groups = append(groups, i)
+			t.groups = append(t.groups, i)
 		}
 	}
-	groups = append(groups, len(keys))
-	nkids := len(groups) - 1
+	t.groups = append(t.groups, len(keys))
+	nkids := len(t.groups) - base - 1
 	if nkids > 0 {
 		node.kids, node.nkids = t.alloc(nkids), uint16(nkids)
 	}
 	for g := 0; g < nkids; g++ {
-		lo, hi := groups[g], groups[g+1]
+		lo, hi := t.groups[base+g], t.groups[base+g+1]
 		end := commonPrefixLen(keys[lo], keys[hi-1]) // > depth: they share byte depth
 		kid := node.kids + int32(g)
 		t.fill(kid, keys[lo:hi], vals[lo:hi], mins[lo:hi], end, keys[lo][depth:end])
 		node.min = min(node.min, t.nodes[kid].min)
 	}
+	t.groups = t.groups[:base]
 	t.nodes[n] = node
 }
 
@@ -85,20 +105,22 @@ func commonPrefixLen(a, b string) int {
 	return n
 }
 
-// child returns n's child whose label starts with c, or -1.
+// child returns n's child whose label starts with c, or -1. Most nodes
+// have a few children, where a plain loop beats bytealg's setup.
 func (t *radix) child(n *rnode, c byte) int32 {
-	if n.nkids == 0 {
+	kids := t.first[n.kids : n.kids+int32(n.nkids)]
+	if len(kids) > 16 {
+		if i := bytes.IndexByte(kids, c); i >= 0 {
+			return n.kids + int32(i)
+		}
 		return -1
 	}
-	i := bytes.IndexByte(t.first[n.kids:n.kids+int32(n.nkids)], c)
-	if i < 0 {
-		return -1
+	for i, k := range kids {
+		if k == c {
+			return n.kids + int32(i)
+		}
 	}
-	return n.kids + int32(i)
-}
-
-func (t *radix) label(n *rnode) []byte {
-	return t.labels[n.label : n.label+uint32(n.llen)]
+	return -1
 }
 
 // ruleIndex answers "which is the first rule that covers this key" by
@@ -138,20 +160,26 @@ func buildIndex(pats []pattern) ruleIndex {
 		rule    int32
 	}
 	type lit struct {
+		text  string
 		exact int32
 		stars []star
 		cplx  []complexRule
 	}
-	byLit := map[string]*lit{}
+	lits := make([]lit, 0, len(pats))
+	byText := make(map[string]int32, len(pats))
+	nstars, litBytes := 0, 0
 	for i, p := range pats {
 		if p.kind == patNone {
 			continue
 		}
-		l := byLit[p.lit]
-		if l == nil {
-			l = &lit{exact: -1}
-			byLit[p.lit] = l
+		at, ok := byText[p.lit]
+		if !ok {
+			at = int32(len(lits))
+			byText[p.lit] = at
+			lits = append(lits, lit{text: p.lit, exact: -1})
+			litBytes += len(p.lit)
 		}
+		l := &lits[at]
 		switch p.kind {
 		case patExact:
 			if l.exact < 0 {
@@ -159,21 +187,33 @@ func buildIndex(pats []pattern) ruleIndex {
 			}
 		case patStar:
 			l.stars = append(l.stars, star{reverse(p.suffix), int32(i)})
+			nstars++
 		case patComplex:
 			l.cplx = append(l.cplx, complexRule{int32(i), p.m})
 		}
 	}
-	lits := make([]string, 0, len(byLit))
-	for s := range byLit {
-		lits = append(lits, s)
+	// Sort small (text, index) pairs rather than the lits themselves.
+	type ref struct {
+		text string
+		at   int32
 	}
-	slices.Sort(lits)
+	order := make([]ref, len(lits))
+	for i := range lits {
+		order[i] = ref{lits[i].text, int32(i)}
+	}
+	slices.SortFunc(order, func(a, b ref) int { return strings.Compare(a.text, b.text) })
 	var ix ruleIndex
+	// A radix trie has fewer than two nodes per key.
+	ix.trie.reserve(2*len(lits)+1, litBytes)
+	ix.suffixes.reserve(2*nstars+len(lits), 0)
 	ix.entries = make([]entry, len(lits))
+	texts := make([]string, len(lits))
 	vals := make([]int32, len(lits))
 	mins := make([]int32, len(lits))
-	for n, s := range lits {
-		l := byLit[s]
+	var keys []string // scratch: one literal's distinct reversed suffixes
+	var rules []int32
+	for n, o := range order {
+		l := &lits[o.at]
 		en := entry{exact: l.exact, suffixRoot: -1, cplxLo: int32(len(ix.complex))}
 		lowest := int32(noRule)
 		if l.exact >= 0 {
@@ -187,8 +227,7 @@ func buildIndex(pats []pattern) ruleIndex {
 				}
 				return int(a.rule - b.rule)
 			})
-			var keys []string
-			var rules []int32
+			keys, rules = keys[:0], rules[:0]
 			for k, st := range l.stars {
 				if k > 0 && st.rsuffix == l.stars[k-1].rsuffix {
 					continue
@@ -205,9 +244,11 @@ func buildIndex(pats []pattern) ruleIndex {
 			lowest = min(lowest, l.cplx[0].rule)
 		}
 		ix.entries[n] = en
-		vals[n], mins[n] = int32(n), lowest
+		texts[n], vals[n], mins[n] = l.text, int32(n), lowest
 	}
-	ix.trie.build(lits, vals, mins)
+	ix.trie.build(texts, vals, mins)
+	ix.trie.finish()
+	ix.suffixes.finish()
 	return ix
 }
 
@@ -245,12 +286,13 @@ func (ix *ruleIndex) lookup(key string) int32 {
 		if k < 0 {
 			break
 		}
+		// The child's first byte matched: compare the rest of its label.
 		n = &t.nodes[k]
-		lab := t.label(n)
-		if len(key)-pos < len(lab) || key[pos:pos+len(lab)] != string(lab) {
+		end := pos + int(n.llen)
+		if end > len(key) || (n.llen > 1 && key[pos+1:end] != string(t.labels[n.label+1:n.label+uint32(n.llen)])) {
 			break
 		}
-		pos += len(lab)
+		pos = end
 	}
 	return best
 }
@@ -274,22 +316,27 @@ func (t *radix) bestSuffix(root int32, key string, pos int, best int32) int32 {
 			break
 		}
 		n = &t.nodes[k]
-		lab := t.label(n)
-		if end-pos < len(lab) {
+		if end-pos < int(n.llen) {
 			break
 		}
-		for j, c := range lab {
-			if key[end-1-j] != c {
+		for j, c := range t.labels[n.label+1 : n.label+uint32(n.llen)] {
+			if key[end-2-j] != c {
 				return best
 			}
 		}
-		end -= len(lab)
+		end -= int(n.llen)
 	}
 	return best
 }
 
 func reverse(s string) string {
-	b := []byte(s)
-	slices.Reverse(b)
-	return string(b)
+	if len(s) < 2 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := len(s) - 1; i >= 0; i-- {
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

@@ -1,0 +1,242 @@
+package mirror
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Run:  go test -run '^$' -bench . -benchmem -count 5 | benchstat -
+
+var benchSizes = []int{20, 1000, 100000}
+
+// benchSet is a realistic rule set for a multi-tenant gateway, with key
+// pools of 1024 hits and 1024 misses, 40 to 80 bytes each, visited in a
+// random order so that caches are not always warm.
+type benchSet struct {
+	rules        []Rule
+	hits, misses []string
+}
+
+var suffixOnly = []string{"*.m3u8", "*.ts", "*.mpd", "*.m4s", "*.vtt"}
+
+func makeBenchSet(n int) benchSet {
+	rng := rand.New(rand.NewPCG(uint64(n), 7))
+	name := func(lo, hi int) string {
+		b := make([]byte, lo+rng.IntN(hi-lo+1))
+		for i := range b {
+			b[i] = "abcdefghijklmnopqrstuvwxyz0123456789-_"[rng.IntN(38)]
+		}
+		return string(b)
+	}
+	var s benchSet
+	tenants := n - len(suffixOnly)
+	for i := 0; i < tenants; i++ {
+		r := Rule{Mode: ModeFetch, SourceURL: fmt.Sprintf("https://origin%d.example.com/t%d", i%50, i%50)}
+		switch {
+		case i%100 == 17:
+			r.Resource = fmt.Sprintf("tenant%06d/*/thumbs/*.webp", i)
+		case i%100 == 37:
+			r.Resource, r.ResourceSyntax = fmt.Sprintf("tenant%06d/logs/**/*.{gz,log}", i), "glob"
+		case i%20 < 12:
+			r.Resource = fmt.Sprintf("tenant%06d/images/%d/*.jpg", i, 2020+i%5)
+		case i%20 < 17:
+			r.Resource = fmt.Sprintf("tenant%06d/static/site/index-%d.html", i, i%7)
+		default:
+			r.Resource = fmt.Sprintf("tenant%06d/video/*", i)
+		}
+		s.rules = append(s.rules, r)
+	}
+	for _, suf := range suffixOnly {
+		s.rules = append(s.rules, Rule{Mode: ModeFetch, SourceURL: "https://media.example.com", Resource: suf})
+	}
+	for len(s.hits) < 1024 {
+		i := rng.IntN(tenants)
+		switch res := s.rules[i].Resource; {
+		case i%100 == 17:
+			s.hits = append(s.hits, fmt.Sprintf("tenant%06d/%s/thumbs/%s.webp", i, name(4, 10), name(10, 30)))
+		case i%100 == 37:
+			s.hits = append(s.hits, fmt.Sprintf("tenant%06d/logs/%s/%s.gz", i, name(4, 10), name(10, 30)))
+		case strings.HasSuffix(res, "/*.jpg"):
+			s.hits = append(s.hits, strings.TrimSuffix(res, "*.jpg")+name(15, 50)+".jpg")
+		case strings.HasSuffix(res, "/*"):
+			s.hits = append(s.hits, strings.TrimSuffix(res, "*")+name(20, 50)+suffixOnly[rng.IntN(5)][1:])
+		default:
+			s.hits = append(s.hits, res)
+		}
+		if rng.IntN(8) == 0 {
+			s.hits[len(s.hits)-1] = "vod/" + name(30, 60) + suffixOnly[rng.IntN(5)][1:]
+		}
+	}
+	for len(s.misses) < 1024 {
+		i := rng.IntN(tenants)
+		switch rng.IntN(3) {
+		case 0: // a tenant's prefix, another extension
+			s.misses = append(s.misses, fmt.Sprintf("tenant%06d/images/%d/%s.png", i, 2020+i%5, name(15, 50)))
+		case 1: // a tenant that has no rules
+			s.misses = append(s.misses, fmt.Sprintf("tenant%06d/images/2024/%s.jpg", tenants+i, name(15, 50)))
+		default: // no tenant at all
+			s.misses = append(s.misses, "uploads/"+name(30, 70))
+		}
+	}
+	return s
+}
+
+var benchSets = map[int]benchSet{}
+
+func benchSetOf(n int) benchSet {
+	if s, ok := benchSets[n]; ok {
+		return s
+	}
+	s := makeBenchSet(n)
+	benchSets[n] = s
+	return s
+}
+
+// sink keeps results alive so that the compiler can not drop the work.
+var sink int
+
+func BenchmarkMatch(b *testing.B) {
+	for _, n := range benchSizes {
+		s := benchSetOf(n)
+		eng, err := Compile(s.rules)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, kind := range []string{"hit", "miss"} {
+			keys := s.hits
+			if kind == "miss" {
+				keys = s.misses
+			}
+			b.Run(fmt.Sprintf("rules=%d/%s", n, kind), func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; b.Loop(); i++ {
+					r, _ := eng.Match(keys[(i*7919)&1023])
+					sink += r
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkLinearScan checks the same rules one by one, first match
+// wins: what a hand-written engine does, and the baseline of the ratio.
+func BenchmarkLinearScan(b *testing.B) {
+	for _, n := range benchSizes {
+		s := benchSetOf(n)
+		pats := make([]pattern, len(s.rules))
+		c := compiler{probs: &problems{}}
+		for i := range s.rules {
+			pats[i], _ = c.pattern(&s.rules[i])
+		}
+		for _, kind := range []string{"hit", "miss"} {
+			keys := s.hits
+			if kind == "miss" {
+				keys = s.misses
+			}
+			b.Run(fmt.Sprintf("rules=%d/%s", n, kind), func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; b.Loop(); i++ {
+					key := keys[(i*7919)&1023]
+					for r := range pats {
+						if pats[r].covers(key) {
+							sink += r
+							break
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// resolveBench is a hit with query pass-through and two passed headers.
+func resolveBench(b *testing.B) (*Engine, *Request) {
+	s := benchSetOf(1000)
+	rules := append([]Rule{{
+		Mode: ModeFetch, SourceURL: "https://origin.example.com/site", BackSourceURL: "https://backup.example.com",
+		Resource: "assets/*", PassQueryString: true, PassHeaders: []string{"Accept", "User-Agent"},
+		StorageClass: "STANDARD",
+	}}, s.rules...)
+	eng, err := Compile(rules)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := &Request{
+		Key:      "assets/css/site-2024/app.min.css",
+		RawQuery: "v=20240102&w=100&Signature=abc",
+		Header: http.Header{"Accept": {"text/css,*/*;q=0.1"}, "User-Agent": {"Mozilla/5.0"},
+			"Cookie": {"s=1"}, "Accept-Encoding": {"gzip, br"}},
+	}
+	return eng, req
+}
+
+func BenchmarkResolve(b *testing.B) {
+	eng, req := resolveBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := eng.Resolve(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink += len(d.URLs)
+	}
+}
+
+func BenchmarkAppendURL(b *testing.B) {
+	eng, req := resolveBench(b)
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		var r int
+		buf, r, err = eng.AppendURL(buf[:0], req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink += r
+	}
+}
+
+// BenchmarkCompile reports ns/rule and the heap an engine keeps per rule,
+// rule strings included: the rules are made, compiled and dropped between
+// two heap readings, so what remains is what the engine holds.
+func BenchmarkCompile(b *testing.B) {
+	for _, n := range []int{1000, 100000} {
+		b.Run("rules="+strconv.Itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.StopTimer()
+			for i := 0; i < b.N; i++ {
+				s := makeBenchSet(n)
+				runtime.GC() // the set's garbage is not Compile's to collect
+				b.StartTimer()
+				eng, err := Compile(s.rules)
+				b.StopTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+				sink += eng.Len()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/rule")
+			b.ReportMetric(retainedPerRule(n), "B/rule")
+		})
+	}
+}
+
+func retainedPerRule(n int) float64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	eng, err := Compile(makeBenchSet(n).rules)
+	if err != nil {
+		panic(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(eng)
+	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
+}
