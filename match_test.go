@@ -3,6 +3,7 @@ package mirror
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -212,5 +213,31 @@ func TestWildcardMatcher(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, newWildcard(tt.pattern).Match(tt.key), "%s ~ %s", tt.pattern, tt.key)
+	}
+}
+
+// TestEngineIsSafeForConcurrentUse is for `go test -race`: an engine is
+// immutable, and its glob matchers pool their state safely.
+func TestEngineIsSafeForConcurrentUse(t *testing.T) {
+	r := fetch("*")
+	r.PassHeaders, r.PassQueryString = []string{"*"}, true
+	eng := mustCompile(t, fetch("img/**/*.{png,jpg}"), Rule{Mode: ModeFetch, SourceURL: "http://g.example.com",
+		Resource: "logs/**/day-?.{txt,gz}", ResourceSyntax: "glob"}, fetch("u/*/a/*"), r)
+	keys := []string{"img/a/b.png", "logs/2024/day-1.gz", "u/1/a/x", "other", "../x"}
+	done := make(chan map[string]string)
+	for g := 0; g < 8; g++ {
+		go func() {
+			seen := map[string]string{}
+			for i := 0; i < 200; i++ {
+				k := keys[i%len(keys)]
+				d, err := eng.Resolve(&Request{Key: k, RawQuery: "a=1", Header: http.Header{"Accept": {"x"}}})
+				seen[k] = fmt.Sprint(d, err)
+			}
+			done <- seen
+		}()
+	}
+	first := <-done
+	for g := 1; g < 8; g++ {
+		assert.Equal(t, first, <-done)
 	}
 }
