@@ -181,69 +181,58 @@ func (k *originKey) unsafe() string {
 	if k.n == 0 {
 		return "the origin key is empty (it would fetch the origin's root)"
 	}
-	dot := false
-	if k.n == 1 {
-		dot = hasDotSegment(k.parts[0])
-	} else {
-		var s segments
-		for _, p := range k.parts[:k.n] {
-			s.feed(p)
-		}
-		dot = s.end()
-	}
-	if dot {
+	if dotSegment(k.parts[:k.n]) {
 		return `the origin key has a "." or ".." segment`
 	}
 	return ""
 }
 
-// segments finds "." and ".." segments in text fed in pieces. Segments
-// are split on "/" and on "\", which Windows-backed origins split on too.
-type segments struct {
-	state uint8 // the current segment so far: 0 empty, 1 ".", 2 "..", 3 other
-	dot   bool
-}
-
-func (s *segments) feed(p string) {
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; {
-		case c == '/' || c == '\\':
-			s.dot = s.dot || s.state == 1 || s.state == 2
-			s.state = 0
-		case c == '.' && s.state < 2:
-			s.state++
-		default:
-			s.state = 3
-		}
-	}
-}
-
-// end reports whether any segment, the last one included, was a dot one.
-func (s *segments) end() bool {
-	return s.dot || s.state == 1 || s.state == 2
-}
-
-// hasDotSegment is segments for one string, jumping from dot to dot: the
+// dotSegment reports whether parts, read as one string, have a segment
+// that is exactly "." or "..". Segments are split on "/" and on "\",
+// which Windows-backed origins split on too. It jumps from dot to dot: a
 // usual key has one or two, in file extensions.
-func hasDotSegment(p string) bool {
-	for i := strings.IndexByte(p, '.'); i >= 0; {
-		if i == 0 || p[i-1] == '/' || p[i-1] == '\\' {
-			j := i + 1
-			if j < len(p) && p[j] == '.' {
-				j++
+func dotSegment(parts []string) bool {
+	prev := byte('/') // the text starts a segment
+	for pi, p := range parts {
+		for i := strings.IndexByte(p, '.'); i >= 0; {
+			before := prev
+			if i > 0 {
+				before = p[i-1]
 			}
-			if j == len(p) || p[j] == '/' || p[j] == '\\' {
-				return true
+			if isSep(before) {
+				c1, c2 := peek(parts, pi, i+1), peek(parts, pi, i+2)
+				if c1 < 0 || isSep(byte(c1)) || (c1 == '.' && (c2 < 0 || isSep(byte(c2)))) {
+					return true
+				}
 			}
+			next := strings.IndexByte(p[i+1:], '.')
+			if next < 0 {
+				break
+			}
+			i += 1 + next
 		}
-		next := strings.IndexByte(p[i+1:], '.')
-		if next < 0 {
-			break
+		if p != "" {
+			prev = p[len(p)-1]
 		}
-		i += 1 + next
 	}
 	return false
 }
+
+// peek returns the byte at offset i of parts[pi:] read as one string, or
+// -1 past its end.
+func peek(parts []string, pi, i int) int {
+	for ; pi < len(parts); pi++ {
+		if i < len(parts[pi]) {
+			return int(parts[pi][i])
+		}
+		i -= len(parts[pi])
+	}
+	return -1
+}
+
+func isSep(c byte) bool { return c == '/' || c == '\\' }
+
+func hasDotSegment(s string) bool { return dotSegment([]string{s}) }
 
 // appendURL writes o's base, the encoded origin key and the query. Bytes
 // are written, never URLs joined or resolved, so nothing in the key can

@@ -281,3 +281,28 @@ func TestAppendURLAllocatesNothing(t *testing.T) {
 		}), req.Key)
 	}
 }
+
+func TestDotSegmentAcrossParts(t *testing.T) {
+	tests := []struct {
+		parts []string
+		want  bool
+	}{
+		{[]string{"a", "/.", "/b"}, true},
+		{[]string{".", "/x"}, true},
+		{[]string{"x.", "/y"}, false},
+		{[]string{"a/", ".", "."}, true},
+		{[]string{"a/", "..", "."}, false},
+		{[]string{"a/", ".", ".", "/"}, true},
+		{[]string{`a\`, ".", `\b`}, true},
+		{[]string{"..."}, false},
+		{[]string{".hidden", "/a.b/", "c."}, false},
+		{[]string{"a/.", "b"}, false},
+		{[]string{"a/.", "/b"}, true},
+		{[]string{"..", "x"}, false},
+		{[]string{"x/..", ""}, true},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, dotSegment(tt.parts), "%q", tt.parts)
+		assert.Equal(t, tt.want, refHasDotSegment(strings.Join(tt.parts, "")), "reference, %q", tt.parts)
+	}
+}
