@@ -58,7 +58,8 @@ func (e *Engine) Len() int { return len(e.rules) }
 // Origins returns rule i's origin bases in canonical form (scheme and host
 // lower-cased, default port dropped, path re-encoded, ending in "/"); backup
 // is "" when the rule has none. Embedders use it to set up one client per
-// origin; every URL of rule i starts with one of these.
+// origin; every URL of rule i starts with one of these. i must be in
+// [0, Len()), like a slice index.
 func (e *Engine) Origins(i int) (primary, backup string) {
 	r := &e.rules[i]
 	if r.backup != nil {
