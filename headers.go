@@ -226,8 +226,11 @@ func (p *headerPlan) headers(req http.Header) http.Header {
 	if (p.passAll || len(p.pass) > 0) && len(req) > 0 {
 		hop := connectionTokens(req)
 		for name, values := range req {
-			if len(values) > 0 && p.passes(name) && !hop.has(name) {
-				names = append(names, passed{http.CanonicalHeaderKey(name), name})
+			if len(values) == 0 || neverForwardedWhy(name) != "" || hop.has(name) {
+				continue
+			}
+			if key := http.CanonicalHeaderKey(name); p.passes(key) {
+				names = append(names, passed{key, name})
 				nvalues += len(values)
 			}
 		}
@@ -270,12 +273,9 @@ func (p *headerPlan) headers(req http.Header) http.Header {
 // canonical form.
 type passed struct{ key, name string }
 
-// passes reports whether the rule's pass step takes request header name.
-func (p *headerPlan) passes(name string) bool {
-	if neverForwardedWhy(name) != "" {
-		return false
-	}
-	key := http.CanonicalHeaderKey(name)
+// passes reports whether the rule's pass step takes a request header,
+// by its canonical name, once it is known to be one a client may send.
+func (p *headerPlan) passes(key string) bool {
 	if _, found := slices.BinarySearch(p.ignore, key); found {
 		return false
 	}
