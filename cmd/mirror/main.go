@@ -102,9 +102,9 @@ const maxLine = 1 << 20
 
 // request is one line of eval's input.
 type request struct {
-	Key     *string             `json:"key"`
-	Query   *string             `json:"query"`
-	Headers map[string][]string `json:"headers"`
+	Key     *string         `json:"key"`
+	Query   *string         `json:"query"`
+	Headers json.RawMessage `json:"headers"`
 }
 
 // The output shapes. Fields are in sorted order, so that the JSON keys
@@ -183,16 +183,9 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 }
 
 func parseRequest(line []byte) (*mirror.Request, string) {
-	if b := bytes.TrimSpace(line); b[0] != '{' {
-		return nil, "not a JSON object"
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(line, &raw); err != nil {
-		return nil, "not a JSON object: " + err.Error()
-	}
 	var r request
 	if err := json.Unmarshal(line, &r); err != nil {
-		return nil, "not a request: " + err.Error()
+		return nil, "not a request object: " + err.Error()
 	}
 	if r.Key == nil {
 		return nil, `"key" is required and must be a string`
@@ -201,48 +194,47 @@ func parseRequest(line []byte) (*mirror.Request, string) {
 	if r.Query != nil {
 		req.RawQuery = *r.Query
 	}
-	for name, v := range raw {
-		if !bytes.EqualFold([]byte(name), []byte("headers")) {
-			continue
-		}
-		if reason := checkHeaders(v); reason != "" {
-			return nil, reason
-		}
-	}
-	if len(r.Headers) > 0 {
-		req.Header = http.Header{}
-		for name, values := range r.Headers {
-			if len(values) > 0 {
-				req.Header[name] = values
-			}
-		}
+	var reason string
+	req.Header, reason = decodeHeaders(r.Headers)
+	if reason != "" {
+		return nil, reason
 	}
 	return req, ""
 }
 
-// checkHeaders insists on {"Name": ["v", ...]}: encoding/json would take
-// null for a list and leave it unnoticed.
-func checkHeaders(v json.RawMessage) string {
-	if string(bytes.TrimSpace(v)) == "null" {
-		return ""
+// decodeHeaders insists on {"Name": ["v", ...]}: encoding/json alone would
+// take null for a list or a string and let it pass unnoticed. An empty
+// list is an absent header.
+func decodeHeaders(v json.RawMessage) (http.Header, string) {
+	if isNull(v) {
+		return nil, ""
 	}
-	var m map[string]json.RawMessage
+	var m map[string][]json.RawMessage
 	if json.Unmarshal(v, &m) != nil {
-		return `"headers" must be an object of string arrays`
+		return nil, `"headers" must be an object of string arrays`
 	}
-	for name, list := range m {
-		var items []json.RawMessage
-		if json.Unmarshal(list, &items) != nil || string(bytes.TrimSpace(list)) == "null" {
-			return fmt.Sprintf("header %q must be an array of strings", name)
+	var h http.Header
+	for name, items := range m {
+		if items == nil {
+			return nil, fmt.Sprintf("header %q must be an array of strings", name)
 		}
 		for _, it := range items {
 			var s string
-			if json.Unmarshal(it, &s) != nil || string(bytes.TrimSpace(it)) == "null" {
-				return fmt.Sprintf("header %q must be an array of strings", name)
+			if isNull(it) || json.Unmarshal(it, &s) != nil {
+				return nil, fmt.Sprintf("header %q must be an array of strings", name)
 			}
+			if h == nil {
+				h = http.Header{}
+			}
+			h[name] = append(h[name], s)
 		}
 	}
-	return ""
+	return h, ""
+}
+
+func isNull(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) == 0 || string(v) == "null"
 }
 
 func decide(eng *mirror.Engine, req *mirror.Request) any {
