@@ -69,8 +69,8 @@ func TestEvalBadDocumentListsEveryProblem(t *testing.T) {
 	assert.Empty(t, out)
 	lines := strings.Split(strings.TrimSpace(errOut), "\n")
 	require.Len(t, lines, 2)
-	assert.True(t, strings.HasPrefix(lines[0], "bucketMirroringConfiguration[0].mode: "))
-	assert.True(t, strings.HasPrefix(lines[1], "bucketMirroringConfiguration[1].sourceUrl: "))
+	assert.True(t, strings.HasPrefix(lines[0], "mirror: bucketMirroringConfiguration[0].mode: "))
+	assert.True(t, strings.HasPrefix(lines[1], "mirror: bucketMirroringConfiguration[1].sourceUrl: "))
 }
 
 func TestEvalBadRequestLines(t *testing.T) {
@@ -108,13 +108,65 @@ func TestCheck(t *testing.T) {
 	code, out, errOut = runCmd(t, "", "check", "-rules", doc)
 	assert.Equal(t, 2, code)
 	assert.Empty(t, out)
-	assert.Equal(t, `rules[0].sourceUrl: scheme "ftp" is not http, https or bos`+"\n", errOut)
+	assert.Equal(t, `mirror: rules[0].sourceUrl: scheme "ftp" is not http, https or bos`+"\n", errOut)
+
+	// -json prints the rules as the engine compiled them: a native
+	// document that loads again, with BOS's defaults filled in.
+	code, out, errOut = runCmd(t, `{"bucketMirroringConfiguration":[{"mode":"fetch","sourceUrl":"o.example.com","storageClass":"cold"}]}`,
+		"check", "-rules", "-", "-json")
+	require.Equal(t, 0, code, errOut)
+	assert.JSONEq(t, `{"format":"bos","rules":[{"mode":"fetch","sourceUrl":"o.example.com","resource":"*","storageClass":"COLD"}]}`, out)
+	code, _, errOut = runCmd(t, out, "check", "-rules", "-", "-format", "native")
+	assert.Equal(t, 0, code, errOut)
 }
 
+// -rules - reads the document from standard input; eval reads the
+// requests after it.
+func TestRulesFromStandardInput(t *testing.T) {
+	in := `{"rules":[{"mode":"fetch","sourceUrl":"http://o.example.com","resource":"*"}]}` + "\n" + `{"key":"a"}` + "\n" + `{"key":"b"}`
+	code, out, errOut := runCmd(t, in, "eval", "-rules", "-")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, `{"matched":true,"mode":"fetch","rule":0,"urls":["http://o.example.com/a"]}`+"\n"+
+		`{"matched":true,"mode":"fetch","rule":0,"urls":["http://o.example.com/b"]}`+"\n", out)
+
+	code, out, errOut = runCmd(t, `{"rules":[`, "eval", "-rules", "-")
+	assert.Equal(t, 2, code)
+	assert.Empty(t, out)
+	assert.True(t, strings.HasPrefix(errOut, "mirror: "), errOut)
+}
+
+// Go CLI conventions: -h is not an error, messages start with "mirror:",
+// errors go to standard error only.
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"serve"}, {"eval"}, {"eval", "-rules"}, {"eval", "-rules", "/nonexistent"}, {"check", "-bogus"}} {
-		code, _, errOut := runCmd(t, "", args...)
+	for _, args := range [][]string{nil, {"bogus"}, {"eval"}, {"eval", "-rules"}, {"eval", "-rules", "/nonexistent"},
+		{"check", "-bogus"}, {"check", "-rules", "../../examples/bos.json", "extra"}} {
+		code, out, errOut := runCmd(t, "", args...)
 		assert.Equal(t, 2, code, args)
+		assert.Empty(t, out, args)
 		assert.NotEmpty(t, errOut, args)
 	}
+	for _, args := range [][]string{{"eval", "-rules", "/nonexistent"}, {"bogus"}, {"check"}} {
+		_, _, errOut := runCmd(t, "", args...)
+		assert.True(t, strings.HasPrefix(errOut, "mirror: "), "%v: %q", args, errOut)
+	}
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"eval", "-h"}, {"check", "-help"}} {
+		code, out, errOut := runCmd(t, "", args...)
+		assert.Equal(t, 0, code, args)
+		assert.Contains(t, out, "usage", args)
+		assert.Empty(t, errOut, args)
+	}
+}
+
+// The README shows what the first command prints; it must stay true.
+func TestREADMEShowsTheEvalOutput(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, block, ok := strings.Cut(string(readme), "<!-- eval-output -->\n```json\n")
+	require.True(t, ok, "the README's eval-output block")
+	block, _, _ = strings.Cut(block, "```")
+	in, err := os.ReadFile("../../examples/requests.jsonl")
+	require.NoError(t, err)
+	code, out, errOut := runCmd(t, string(in), "eval", "-rules", "../../examples/bos.json")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, out, block)
 }
