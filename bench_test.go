@@ -137,22 +137,26 @@ func BenchmarkLinearScan(b *testing.B) {
 	for _, n := range benchSizes {
 		s := benchSetOf(n)
 		pats := make([]pattern, len(s.rules))
-		c := compiler{probs: &problems{}}
-		for i := range s.rules {
-			pats[i], _ = c.pattern(&s.rules[i])
+		for i, r := range s.rules {
+			pats[i], _ = resourcePattern(r.Resource, r.ResourceSyntax, false)
 		}
 		runHitMiss(b, s, func(b *testing.B, keys []string) {
 			for i := 0; b.Loop(); i++ {
-				key := keys[(i*7919)&1023]
-				for r := range pats {
-					if pats[r].covers(key) {
-						sink += r
-						break
-					}
-				}
+				sink += linearScan(pats, keys[(i*7919)&1023])
 			}
 		})
 	}
+}
+
+// linearScan checks the rules one by one, first match wins: the
+// baseline of the benchmarks and the reference of the index's tests.
+func linearScan(pats []pattern, key string) int {
+	for r := range pats {
+		if pats[r].covers(key) {
+			return r
+		}
+	}
+	return -1
 }
 
 // resolveBench is a hit with query pass-through and two passed headers.
@@ -240,4 +244,83 @@ func retainedPerRule(n int) float64 {
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(eng)
 	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
+}
+
+// BenchmarkGlobAdversarial times the globs that made gobwas backtrack for
+// seconds (16 s and 39 s on the 1 KB key), on keys of growing length: the
+// automaton's cost grows with the key, linearly.
+func BenchmarkGlobAdversarial(b *testing.B) {
+	for _, pat := range []string{"*a*a*a[a]", "*a*?a*a?[a][a]", "*a*{a,a}{a,a}{a,a}{a,a}x*y"} {
+		eng, err := Compile([]Rule{{Mode: ModeFetch, SourceURL: "http://o.example.com", Resource: pat, ResourceSyntax: "glob"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, n := range []int{64, 256, 1024} {
+			// The key ends like the pattern, so that no suffix check
+			// answers before the automaton does.
+			key := strings.Repeat("a", n-1) + "b"
+			if strings.HasSuffix(pat, "y") {
+				key = strings.Repeat("a", n-1) + "y"
+			}
+			b.Run(fmt.Sprintf("glob=%s/key=%d", pat, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, ok := eng.Match(key); ok {
+						b.Fatal("matched")
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkRefuseBOS times refusing a BOS document of 4,000 "*" rules,
+// which the overlap check once took 14 s and 3.9 GB to refuse.
+func BenchmarkRefuseBOS(b *testing.B) {
+	doc := []byte(`{"bucketMirroringConfiguration":[` +
+		strings.Repeat(`{"mode":"fetch","sourceUrl":"http://o.example.com","resource":"*"},`, 3999) +
+		`{"mode":"fetch","sourceUrl":"http://o.example.com","resource":"*"}]}`)
+	b.Run("rules=4000", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Load(doc, FormatAuto); err == nil {
+				b.Fatal("compiled")
+			}
+		}
+	})
+}
+
+// BenchmarkMatchMultiStar: 10,000 several-"*" rules under one literal
+// prefix, img/*/*-N.webp, which the index once checked one by one. They
+// are indexed by their literal suffix too; the linear scan is the
+// baseline.
+func BenchmarkMatchMultiStar(b *testing.B) {
+	const n = 10000
+	rules := make([]Rule, n)
+	pats := make([]pattern, n)
+	for i := range rules {
+		rules[i] = Rule{Mode: ModeFetch, SourceURL: "http://o.example.com", Resource: fmt.Sprintf("img/*/*-%d.webp", i)}
+		pats[i], _ = resourcePattern(rules[i].Resource, "", false)
+	}
+	eng, err := Compile(rules)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	keys := make([]string, 1024)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("img/%d/thumb-%d.webp", rng.IntN(1000), rng.IntN(n))
+	}
+	b.Run(fmt.Sprintf("rules=%d/index", n), func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			r, _ := eng.Match(keys[(i*7919)&1023])
+			sink += r
+		}
+	})
+	b.Run(fmt.Sprintf("rules=%d/linear", n), func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			sink += linearScan(pats, keys[(i*7919)&1023])
+		}
+	})
 }

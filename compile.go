@@ -2,73 +2,43 @@ package mirror
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
 )
 
-// Option changes how rules are compiled.
-type Option func(*options)
-
-type options struct {
-	allowPrivate bool
+// Compiler holds the options rules are compiled with, the way
+// gobwas/glob's Compiler does; its zero value compiles with the safe
+// defaults. The serving packages are configured the same way, by fields
+// of a struct whose zero value is safe.
+type Compiler struct {
+	// AllowPrivateOrigins lets origins be loopback, private, link-local
+	// or other non-routable addresses, and names such as localhost
+	// (NonRoutable has the table). Without it such origins are compile
+	// errors, so that a bucket owner's rule can not make the storage
+	// server fetch from its own network; tests against a server on
+	// 127.0.0.1 need it.
+	AllowPrivateOrigins bool
 }
 
-// AllowPrivateOrigins lets origins be loopback, private, shared,
-// link-local, unspecified or NAT64 addresses, or localhost names. Without
-// it such origins are compile errors, so that a bucket owner's rule can
-// not make the storage server fetch from its own network; tests against
-// a server on 127.0.0.1 need it.
-func AllowPrivateOrigins() Option {
-	return func(o *options) { o.allowPrivate = true }
-}
-
-// Engine is a compiled rule set. It is immutable: any number of
-// goroutines may call its methods at once.
-type Engine struct {
-	rules []compiledRule
-	index ruleIndex
-}
-
-// compiledRule is what Resolve needs of a rule, worked out once.
-type compiledRule struct {
-	mode            Mode
-	primary, backup *origin // backup is nil when unset
-	prefix, suffix  string  // raw; encoded while the URL is written
-	fixedKey        string
-	v2              bool
-	replace         string // prefixReplace, v2 only
-	litLen          int    // length of the resource's literal prefix (v2 crop)
-	passQuery       bool
-	storageClass    string
-	redirectCode    int
-	headers         *headerPlan
+// Compile validates rules as a native document and compiles them with the
+// zero Compiler's options.
+func Compile(rules []Rule) (*Engine, error) {
+	return Compiler{}.Compile(rules)
 }
 
 // Compile validates rules as a native document and compiles them. The
 // error is a *CompileError naming each problem as "rules[i].field".
-func Compile(rules []Rule, opts ...Option) (*Engine, error) {
-	return compile(rules, FormatNative, nil, &problems{at: namerFor(FormatNative)}, opts)
-}
-
-// Len returns the number of rules.
-func (e *Engine) Len() int { return len(e.rules) }
-
-// Origins returns rule i's origin bases in canonical form (scheme and host
-// lower-cased, default port dropped, path re-encoded, ending in "/"); backup
-// is "" when the rule has none. Embedders use it to set up one client per
-// origin; every URL of rule i starts with one of these. i must be in
-// [0, Len()), like a slice index.
-func (e *Engine) Origins(i int) (primary, backup string) {
-	r := &e.rules[i]
-	if r.backup != nil {
-		backup = r.backup.base
+func (c Compiler) Compile(rules []Rule) (*Engine, error) {
+	b := newBuild(c, FormatNative)
+	b.count(len(rules), len(rules))
+	for i, r := range rules {
+		b.add(r, i, nil)
 	}
-	return r.primary.base, backup
+	return b.finish()
 }
 
-// bosMaxRules and bosMaxHeaders are limits Baidu BOS enforces itself.
+// BOS's own limits (docs/SEMANTICS.md §1).
 const (
 	bosMaxRules   = 20
 	bosMaxHeaders = 10
@@ -76,50 +46,108 @@ const (
 
 var storageClasses = []string{"STANDARD", "STANDARD_IA", "COLD", "ARCHIVE", "MAZ_STANDARD", "MAZ_STANDARD_IA"}
 
-func compile(rules []Rule, format Format, unset []fieldSet, probs *problems, opts []Option) (*Engine, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	bos := format == FormatBOS
-	if bos && (len(rules) < 1 || len(rules) > bosMaxRules) {
-		probs.add(-1, "", fmt.Sprintf("BOS takes 1 to %d rules, the document has %d", bosMaxRules, len(rules)))
-	}
-	c := compiler{opts: o, bos: bos, probs: probs, origins: map[string]*origin{}}
-	e := &Engine{rules: make([]compiledRule, len(rules))}
-	pats := make([]pattern, len(rules))
-	for i := range rules {
-		var u fieldSet
-		if i < len(unset) {
-			u = unset[i]
+// build compiles one rule set, rule after rule, so that a document is
+// read, validated and compiled in one pass and its problems come out in
+// document order.
+type build struct {
+	c        Compiler
+	format   Format
+	probs    problems
+	origins  map[string]*origin // parsed origins by their text: rules share them
+	overlaps bool               // BOS: check every new rule against the earlier ones
+	compiled []compiledRule
+	pats     []pattern
+}
+
+func newBuild(c Compiler, f Format) *build {
+	b := &build{c: c, origins: map[string]*origin{}}
+	b.setFormat(f)
+	return b
+}
+
+func (b *build) setFormat(f Format) {
+	b.format = f
+	b.probs.at = namerFor(f)
+}
+
+// count checks the number of rules and sizes the build for up to reserve
+// of them.
+func (b *build) count(n, reserve int) {
+	if b.format == FormatBOS {
+		if n < 1 || n > bosMaxRules {
+			// Over the limit there is no overlap check: it is quadratic,
+			// and the document is refused anyway.
+			b.probs.add(-1, "", fmt.Sprintf("BOS takes 1 to %d rules, the document has %d", bosMaxRules, n))
 		}
-		if u[wholeRule] {
-			continue
+		b.overlaps = n <= bosMaxRules
+	}
+	b.compiled = make([]compiledRule, 0, reserve)
+	b.pats = make([]pattern, 0, reserve)
+}
+
+// add validates and compiles rule i. Once the set has a problem it is only
+// validated: nothing more is kept, so that a large refused document costs
+// no more memory than a small one.
+func (b *build) add(r Rule, i int, unset fieldSet) {
+	var cr compiledRule
+	var p pattern
+	if !unset[wholeRule] {
+		p = b.rule(&r, i, unset, &cr)
+	}
+	if b.overlaps && p.kind != patNone {
+		for j := range b.pats {
+			if q := &b.pats[j]; q.kind != patNone && overlaps(q, &p) {
+				b.probs.add(i, "resource", fmt.Sprintf("%q covers keys that %s (%q) covers too; BOS does not allow rules whose prefixes and suffixes include each other",
+					r.Resource, b.probs.at.path(j, "resource"), b.compiled[j].resource))
+			}
 		}
-		pats[i] = c.rule(&rules[i], i, u, &e.rules[i])
 	}
-	if bos {
-		c.overlaps(rules, pats)
+	if b.probs.failed() && !b.overlaps {
+		b.compiled, b.pats = nil, nil
+		return
 	}
-	if err := probs.err(); err != nil {
+	b.compiled = append(b.compiled, cr)
+	b.pats = append(b.pats, p)
+}
+
+func (b *build) finish() (*Engine, error) {
+	if err := b.probs.err(); err != nil {
 		return nil, err
 	}
-	e.index = buildIndex(pats)
-	return e, nil
+	return &Engine{format: b.format, compiled: b.compiled, index: buildIndex(b.pats)}, nil
 }
 
-// compiler holds what the rules of one Compile call share.
-type compiler struct {
-	opts    options
-	bos     bool
-	probs   *problems
-	origins map[string]*origin // parsed origins by their text: rules share them
+// compiledRule is what Resolve needs of a rule, worked out once, and what
+// Engine.Rule gives back: every field as written, except that the origins
+// are parsed and the header lists planned.
+type compiledRule struct {
+	mode            Mode
+	primary, backup *origin // backup is nil when unset
+	prefix, suffix  string  // raw; encoded while the URL is written
+	fixedKey        string
+	replace         string // prefixReplace as written; it acts in v2 only
+	resource        string // as written, BOS's default filled in
+	crop            int    // length of the resource's literal prefix (v2)
+	version         uint8  // index in versions
+	syntax          uint8  // index in syntaxes
+	passQuery       bool
+	redirectCode    uint16 // as written; 0 is 302
+	storageClass    string // upper case
+	headers         *headerPlan
 }
 
-// rule validates rules[i] into cr and returns its pattern (kind none when
-// the resource is invalid).
-func (c *compiler) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) pattern {
-	add := func(field, reason string) { c.probs.add(i, field, reason) }
+var (
+	versions = []string{"", "v1", "v2"}
+	syntaxes = []string{"", "wildcard", "glob"}
+)
+
+func (r *compiledRule) v2() bool { return r.version == 2 }
+
+// rule validates r, rule i, into cr and returns its pattern (kind
+// patNone when the resource is invalid). It writes the canonical storage
+// class back into r.
+func (b *build) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) pattern {
+	add := func(field, reason string) { b.probs.add(i, field, reason) }
 	switch {
 	case unset["mode"]:
 	case r.Mode == "":
@@ -129,59 +157,70 @@ func (c *compiler) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) patter
 	}
 	cr.mode = r.Mode
 	if !unset["sourceUrl"] {
-		if r.SourceURL == "" {
+		switch {
+		case r.SourceURL == "":
 			add("sourceUrl", "is required")
-		} else if cr.primary = c.origin("sourceUrl", r.SourceURL, i); cr.primary != nil && r.Mode == ModeRedirect && cr.primary.scheme == "bos" {
+		default:
+			cr.primary = b.origin("sourceUrl", r.SourceURL, i)
+		}
+	}
+	if o := cr.primary; o != nil && o.scheme == "bos" {
+		switch {
+		case b.format == FormatQingStor:
+			add("sourceUrl", "a QingStor source_site must be http or https")
+		case r.Mode == ModeRedirect:
 			add("sourceUrl", "a redirect rule's origin must be http or https: a client can not follow bos://")
 		}
 	}
 	if !unset["backSourceUrl"] && r.BackSourceURL != "" {
-		cr.backup = c.origin("backSourceUrl", r.BackSourceURL, i)
+		cr.backup = b.origin("backSourceUrl", r.BackSourceURL, i)
 	}
 	for _, f := range []struct {
 		name string
 		v    string
 	}{{"prefix", r.Prefix}, {"suffix", r.Suffix}, {"fixedKey", r.FixedKey}, {"prefixReplace", r.PrefixReplace}} {
-		if reason := textReason(f.v); reason != "" {
+		if reason := textReason(f.v); reason != "" && !unset[f.name] {
 			add(f.name, reason)
 		}
 	}
-	if hasDotSegment(r.FixedKey) {
-		add("fixedKey", `has a "." or ".." segment, which an origin may resolve to another path`)
+	if unsafeSegment(r.FixedKey) {
+		add("fixedKey", `has a segment made of "." and white space, which an origin may resolve as "." or ".."`)
 	}
-	cr.prefix, cr.suffix, cr.fixedKey = r.Prefix, r.Suffix, r.FixedKey
-	switch r.Version {
-	case "", "v1":
-	case "v2":
-		cr.v2, cr.replace = true, r.PrefixReplace
-	default:
+	cr.prefix, cr.suffix, cr.fixedKey, cr.replace = r.Prefix, r.Suffix, r.FixedKey, r.PrefixReplace
+	if v := slices.Index(versions, r.Version); v >= 0 {
+		cr.version = uint8(v)
+	} else {
 		add("version", fmt.Sprintf("%q is not v1 or v2", r.Version))
 	}
-	if r.StorageClass != "" && !slices.Contains(storageClasses, r.StorageClass) {
-		add("storageClass", fmt.Sprintf("%q is not one of %s", r.StorageClass, strings.Join(storageClasses, ", ")))
+	if r.StorageClass != "" {
+		sc := canonicalStorageClass(r.StorageClass)
+		if sc == "" {
+			add("storageClass", fmt.Sprintf("%q is not one of %s", r.StorageClass, strings.Join(storageClasses, ", ")))
+		} else {
+			r.StorageClass = sc
+		}
 	}
 	cr.storageClass = r.StorageClass
 	cr.passQuery = r.PassQueryString
 	switch r.RedirectCode {
-	case 0:
-		cr.redirectCode = 302
-	case 301, 302, 303, 307, 308:
-		cr.redirectCode = r.RedirectCode
+	case 0, 301, 302, 303, 307, 308:
+		cr.redirectCode = uint16(r.RedirectCode)
 	default:
 		add("redirectCode", fmt.Sprintf("%d is not 301, 302, 303, 307 or 308", r.RedirectCode))
 	}
-	if cr.mode != ModeRedirect {
-		cr.redirectCode = 0
-	}
 	limit := 0
-	if c.bos {
+	if b.format == FormatBOS {
 		limit = bosMaxHeaders
 	}
-	cr.headers = compileHeaders(r, i, limit, cr.primary, cr.backup, unset, c.probs)
+	cr.headers = compileHeaders(r, i, limit, cr.primary, cr.backup, unset, &b.probs)
+	cr.resource = r.Resource
+	if s := slices.Index(syntaxes, r.ResourceSyntax); s >= 0 {
+		cr.syntax = uint8(s)
+	}
 	if unset["resource"] || unset["resourceSyntax"] {
 		return pattern{}
 	}
-	p, reason := c.pattern(r)
+	p, reason := resourcePattern(r.Resource, r.ResourceSyntax, b.format == FormatBOS)
 	if reason != "" {
 		field := "resource"
 		if strings.HasPrefix(reason, "resourceSyntax") {
@@ -190,22 +229,33 @@ func (c *compiler) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) patter
 		add(field, reason)
 		return pattern{}
 	}
-	cr.litLen = len(p.lit)
+	cr.crop = p.crop
 	return p
 }
 
 // origin parses an origin URL once per distinct text.
-func (c *compiler) origin(field, raw string, i int) *origin {
-	if o, ok := c.origins[raw]; ok {
+func (b *build) origin(field, raw string, i int) *origin {
+	if o, ok := b.origins[raw]; ok {
 		return o
 	}
-	o, reason := parseOrigin(raw, c.opts.allowPrivate)
+	o, reason := parseOrigin(raw, b.c.AllowPrivateOrigins)
 	if reason != "" {
-		c.probs.add(i, field, reason)
+		b.probs.add(i, field, reason)
 		return nil
 	}
-	c.origins[raw] = o
+	b.origins[raw] = o
 	return o
+}
+
+// canonicalStorageClass matches s ASCII case-insensitively against the
+// storage classes and returns the upper-case name, or "".
+func canonicalStorageClass(s string) string {
+	for _, c := range storageClasses {
+		if equalFoldASCII(s, c) {
+			return c
+		}
+	}
+	return ""
 }
 
 // textReason checks prefix, suffix, fixedKey and prefixReplace: they
@@ -221,116 +271,3 @@ func textReason(s string) string {
 	}
 	return ""
 }
-
-func hasControl(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] == 0x7f {
-			return true
-		}
-	}
-	return false
-}
-
-// Pattern kinds, by how the index checks them.
-const (
-	patNone    = iota // invalid resource: never indexed
-	patExact          // the key equals lit
-	patStar           // lit*suffix: one "*" (wildcard syntax)
-	patComplex        // several "*" or glob syntax: m decides
-)
-
-// pattern is a resource taken apart for the index. lit is its literal
-// prefix, the text before the first "*" (or glob metacharacter): every
-// key it covers starts with lit, which is what the trie walks on.
-type pattern struct {
-	kind   int
-	lit    string
-	suffix string
-	m      matcher
-}
-
-func (c *compiler) pattern(r *Rule) (pattern, string) {
-	res := r.Resource
-	switch {
-	case res == "":
-		return pattern{}, "is required"
-	case len(res) > maxFieldLen:
-		return pattern{}, "longer than 1024 bytes"
-	case !utf8.ValidString(res):
-		return pattern{}, "not valid UTF-8"
-	case hasControl(res):
-		return pattern{}, "holds a control byte"
-	}
-	switch r.ResourceSyntax {
-	case "", "wildcard":
-		stars := strings.Count(res, "*")
-		if c.bos && stars > 1 {
-			return pattern{}, fmt.Sprintf("has %d \"*\", BOS allows one", stars)
-		}
-		first := strings.IndexByte(res, '*')
-		switch {
-		case first < 0:
-			return pattern{kind: patExact, lit: res}, ""
-		case stars == 1:
-			return pattern{kind: patStar, lit: res[:first], suffix: res[first+1:]}, ""
-		}
-		return pattern{kind: patComplex, lit: res[:first], m: newWildcard(res)}, ""
-	case "glob":
-		m, reason := compileGlob(res)
-		if reason != "" {
-			return pattern{}, reason
-		}
-		first := strings.IndexAny(res, globMeta)
-		if first < 0 {
-			return pattern{kind: patExact, lit: res}, ""
-		}
-		return pattern{kind: patComplex, lit: res[:first], m: m}, ""
-	}
-	return pattern{}, fmt.Sprintf("resourceSyntax %q is not wildcard or glob", r.ResourceSyntax)
-}
-
-// overlaps reports, as BOS does, every pair of rules that cover a common
-// key. BOS resources have at most one "*", and p1*s1, p2*s2 share a key
-// exactly when one prefix extends the other and one suffix extends the
-// other: the key "longer prefix + longer suffix" is covered by both.
-func (c *compiler) overlaps(rules []Rule, pats []pattern) {
-	for j := range pats {
-		for i := 0; i < j; i++ {
-			if pats[i].kind == patNone || pats[j].kind == patNone || !overlap(pats[i], pats[j]) {
-				continue
-			}
-			c.probs.add(j, "resource", fmt.Sprintf("%q covers keys that %s (%q) covers too; BOS does not allow rules whose prefixes and suffixes include each other",
-				rules[j].Resource, c.probs.at.path(i, "resource"), rules[i].Resource))
-		}
-	}
-}
-
-func overlap(a, b pattern) bool {
-	switch {
-	case a.kind == patExact && b.kind == patExact:
-		return a.lit == b.lit
-	case a.kind == patExact:
-		return b.covers(a.lit)
-	case b.kind == patExact:
-		return a.covers(b.lit)
-	}
-	return (strings.HasPrefix(a.lit, b.lit) || strings.HasPrefix(b.lit, a.lit)) &&
-		(strings.HasSuffix(a.suffix, b.suffix) || strings.HasSuffix(b.suffix, a.suffix))
-}
-
-// covers reports whether the pattern covers key; the index answers the
-// same for all patterns at once.
-func (p pattern) covers(key string) bool {
-	switch p.kind {
-	case patExact:
-		return key == p.lit
-	case patStar:
-		return len(key) >= len(p.lit)+len(p.suffix) && strings.HasPrefix(key, p.lit) && strings.HasSuffix(key, p.suffix)
-	case patComplex:
-		return p.m.Match(key)
-	}
-	return false
-}
-
-// noRule is the index's "no rule" answer: larger than any rule index.
-const noRule = math.MaxInt32

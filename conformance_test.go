@@ -38,11 +38,7 @@ func TestConformanceVectors(t *testing.T) {
 	require.NotEmpty(t, sets)
 	for _, s := range sets {
 		t.Run(s.Name, func(t *testing.T) {
-			var opts []Option
-			if s.AllowPrivateOrigins {
-				opts = append(opts, AllowPrivateOrigins())
-			}
-			eng, err := Load(s.Document, s.Format, opts...)
+			eng, err := Compiler{AllowPrivateOrigins: s.AllowPrivateOrigins}.Load(s.Document, s.Format)
 			if s.CompileErrors != nil {
 				require.Error(t, err)
 				var ce *CompileError
@@ -62,7 +58,7 @@ func TestConformanceVectors(t *testing.T) {
 	}
 }
 
-// decisionJSON renders a decision the way the eval command does (SPEC §9),
+// decisionJSON renders a decision the way the eval command does (docs/SEMANTICS.md §8),
 // as parsed JSON, without the free-text message.
 func decisionJSON(d *Decision, err error) map[string]any {
 	var out map[string]any

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -21,7 +22,8 @@ type FieldError struct {
 	Rule int
 	// Field is the rule field's JSON name, with a list position where it
 	// has one ("passHeaders[2]", "customHeaders[0].headerName"); empty when
-	// the problem is the whole rule.
+	// the problem is the whole rule or the rule list; "document" or
+	// "format" when the document as a whole can not be read.
 	Field string
 	// Reason says what is wrong, in words a person can act on.
 	Reason string
@@ -29,20 +31,31 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Path + ": " + e.Reason }
 
-// CompileError lists every problem of a rule set, in document order, so
-// that one round trip shows a person all there is to fix.
+// CompileError lists the problems of a rule set in document order (the
+// document's own first, then rule by rule), so that one round trip shows
+// a person all there is to fix.
 //
-// errors.As(err, &fieldErr) takes out the first problem; Problems has them
-// all.
+// errors.As(err, &fieldErr) takes out the first problem; Problems has the
+// first MaxProblems of them, and More counts the rest.
 type CompileError struct {
 	Problems []*FieldError
+	// More is the number of problems found after the first MaxProblems.
+	More int
 }
 
-// Error gives one "PATH: reason" line per problem.
+// MaxProblems is the most problems a CompileError lists: a hostile
+// document with millions of problems must not cost millions of values.
+const MaxProblems = 100
+
+// Error gives one "PATH: reason" line per problem, and then, when there
+// were more, one line "… and N more problems".
 func (e *CompileError) Error() string {
-	lines := make([]string, len(e.Problems))
+	lines := make([]string, len(e.Problems), len(e.Problems)+1)
 	for i, p := range e.Problems {
 		lines[i] = p.Error()
+	}
+	if e.More > 0 {
+		lines = append(lines, fmt.Sprintf("… and %d more problems", e.More))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -66,8 +79,9 @@ var (
 	// ErrInvalidKey means the key can not be an object key: empty, over
 	// 1024 bytes, not UTF-8, or holding a C0 control byte or DEL.
 	ErrInvalidKey = errors.New("invalid object key")
-	// ErrUnsafeKey means the origin key would be empty or hold a "." or
-	// ".." segment, which an origin may resolve to another path.
+	// ErrUnsafeKey means the origin key would be empty or hold a segment
+	// made of "." and white space ("..", "...", ".. ", or what NFKC turns
+	// into them), which an origin may resolve to another path.
 	ErrUnsafeKey = errors.New("unsafe origin key")
 	// ErrInvalidQuery means the rule passes the query string on, and this
 	// one can not be forwarded as it is.
@@ -87,17 +101,24 @@ func (e *requestError) Unwrap() error { return e.class }
 // problems collects FieldErrors while a document is read and validated.
 type problems struct {
 	list []*FieldError
+	more int
 	at   pathNamer
 }
 
 // add records a problem with rule index i (-1: the document) and field.
 func (p *problems) add(i int, field, reason string) {
+	if len(p.list) == MaxProblems {
+		p.more++
+		return
+	}
 	p.list = append(p.list, &FieldError{Path: p.at.path(i, field), Rule: i, Field: field, Reason: reason})
 }
+
+func (p *problems) failed() bool { return len(p.list) > 0 }
 
 func (p *problems) err() error {
 	if len(p.list) == 0 {
 		return nil
 	}
-	return &CompileError{Problems: p.list}
+	return &CompileError{Problems: p.list, More: p.more}
 }

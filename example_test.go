@@ -1,6 +1,7 @@
 package mirror_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -79,7 +80,7 @@ func ExampleLoad_errors() {
 	// rule 1, sourceUrl
 	// rule 2, resource
 	// bucketMirroringConfiguration[0].mode: "mirror" is not fetch or redirect
-	// bucketMirroringConfiguration[1].sourceUrl: address 169.254.169.254 is in 169.254.0.0/16, a loopback, private, link-local or otherwise internal range; private origins are not allowed
+	// bucketMirroringConfiguration[1].sourceUrl: address 169.254.169.254 is in 169.254.0.0/16, which is not publicly routable (loopback, private, link-local, metadata or special-purpose); private origins are not allowed
 	// bucketMirroringConfiguration[2].resource: "a/b/*" covers keys that bucketMirroringConfiguration[0].resource ("a/*") covers too; BOS does not allow rules whose prefixes and suffixes include each other
 }
 
@@ -96,4 +97,43 @@ func ExampleEngine_Match() {
 	// img/a.png 0 true
 	// img/a.jpg 1 true
 	// doc/a.png -1 false
+}
+
+// An embedder dials every origin of a decision from its parts, without
+// parsing a URL: an http(s) origin through NewRequest, whose request line
+// carries the engine's bytes exactly, and a bos:// origin through its
+// endpoint, bucket and object key (or NewRequest, then a BCE signature).
+func ExampleOrigin() {
+	eng, err := mirror.Compiler{}.Compile([]mirror.Rule{{
+		Mode:          mirror.ModeFetch,
+		SourceURL:     "https://img.example.com:8443/site",
+		BackSourceURL: "bos://bj.bcebos.com/old-bucket/mirror",
+		Resource:      "img/*",
+		PassHeaders:   []string{"Accept"},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	d, err := eng.Resolve(&mirror.Request{Key: "img/cat 1+2.png", Header: http.Header{"Accept": {"image/avif"}}})
+	if err != nil {
+		panic(err)
+	}
+	for _, o := range d.Origins {
+		switch o.Scheme {
+		case "bos":
+			fmt.Printf("BOS endpoint %s, bucket %s, object %q\n", o.Host, o.Bucket, o.Key)
+		default:
+			req, err := o.NewRequest(context.Background())
+			if err != nil {
+				panic(err)
+			}
+			for name, values := range d.Header {
+				req.Header[name] = values
+			}
+			fmt.Println("dial", req.URL.Host, "then GET", req.URL.RequestURI(), req.Header)
+		}
+	}
+	// Output:
+	// dial img.example.com:8443 then GET /site/img/cat%201%2B2.png map[Accept:[image/avif]]
+	// BOS endpoint bj.bcebos.com, bucket old-bucket, object "mirror/img/cat 1+2.png"
 }

@@ -3,185 +3,326 @@ package mirror
 import (
 	"fmt"
 	"slices"
-	"strings"
+	"unicode/utf8"
 
 	"github.com/gobwas/glob"
+	"github.com/gobwas/glob/syntax"
 )
 
-// Bounds on glob resources, so that no key can make matching slow.
-//
-// gobwas/glob backtracks. On a 1 KB key, 4 "*" take 110 ms and 3 take
-// 0.2 ms, hence maxGlobStars. Its "{a,b}" alternatives multiply the
-// backtracking: "*a*{a,a}{a,a}{a,a}{a,a}x*y" (3 stars, 16 alternatives)
-// takes 3 s, and "*{a,a}...{a,a}x*y" with 18 groups takes 32 s. A group of
-// alternatives means "any of these", so the engine expands them at compile
-// time into at most maxGlobExpansions brace-free patterns and asks each in
-// turn. Each one is then bounded like any glob with 3 stars, about 0.35 ms,
-// and a whole rule stays within a few milliseconds.
-const (
-	maxGlobStars      = 3
-	maxGlobExpansions = 16
-)
+// Glob resources (docs/SEMANTICS.md §3) mean exactly what
+// github.com/gobwas/glob v1.1.0 says, compiled with "/" as the separator
+// and globstar on. gobwas matches by backtracking, which takes seconds on
+// a hostile key ("*a*a*a[a]" on 1 KB of "a": 16 s), so the engine reads
+// the pattern with gobwas's own lexer, rebuilds the tree gobwas's parser
+// builds (the same simplification, the same globstar rewrite), and runs
+// that tree as an automaton (nfa.go) in time linear in key × pattern.
+// gobwas itself only decides which patterns compile.
 
-// globCompiler is the syntax of SPEC §3: "*" and "?" stay within a path
-// segment, "**" crosses segments, "**/" also matches zero segments.
+// globCompiler is the syntax of docs/SEMANTICS.md §3.
 var globCompiler = glob.Compiler{Separators: []rune{'/'}, Globstar: true}
 
-// globMeta are the characters that end a glob's literal prefix.
+// maxGlobStars bounds the wildcards of a glob: runs of unescaped "*"
+// outside "[...]", "**" counting once.
+const maxGlobStars = 3
+
+// globMeta are the characters that end a glob's literal prefix as written
+// (the v2 crop of docs/SEMANTICS.md §4).
 const globMeta = `*?[{\`
 
-// compileGlob checks a glob resource and returns its matcher, or why it
+// gnode is a node of a glob's tree, as gobwas builds it.
+type gnode struct {
+	kind   uint8
+	text   string   // gText
+	sep    bool     // gStar: stops at "/" ("*"); false for "**"
+	not    bool     // gRange, gSet: negated class
+	lo, hi rune     // gRange
+	set    []rune   // gSet, sorted
+	kids   []*gnode // gSeq, gAlt
+}
+
+const (
+	gVoid   = iota // the empty string: an empty alternative, "{}"
+	gText          // a literal, escapes resolved
+	gStar          // "*" or "**"
+	gSingle        // "?": one character but "/"
+	gRange         // "[a-z]", "[!a-z]": one character
+	gSet           // "[abc]", "[!abc]": one character
+	gSeq           // one after the other
+	gAlt           // one of
+)
+
+// compiledGlob is a glob resource taken apart for the index.
+type compiledGlob struct {
+	lit    string // the literal every covered key starts with
+	suffix string // the literal every covered key ends with
+	exact  bool   // the glob is one literal: it covers lit alone
+	m      *program
+}
+
+// compileGlob checks a glob resource and returns it compiled, or why it
 // is refused.
-func compileGlob(res string) (matcher, string) {
-	if n := countGlobStars(res); n > maxGlobStars {
-		return nil, fmt.Sprintf("glob has %d \"*\" or \"**\", more than %d (matching would backtrack too long)", n, maxGlobStars)
+func compileGlob(res string) (compiledGlob, string) {
+	if _, err := globCompiler.Compile(res); err != nil {
+		return compiledGlob{}, "glob does not compile: " + err.Error()
 	}
-	g, err := globCompiler.Compile(res)
+	root, stars, err := parseGlob(res)
 	if err != nil {
-		return nil, "glob does not compile: " + err.Error()
+		return compiledGlob{}, "glob does not compile: " + err.Error()
 	}
-	if !strings.Contains(res, "{") {
+	if stars > maxGlobStars {
+		return compiledGlob{}, fmt.Sprintf("glob has %d wildcards (runs of \"*\"), more than %d", stars, maxGlobStars)
+	}
+	root, _ = globstar(root, true)
+	var g compiledGlob
+	body := []*gnode{root}
+	if root.kind == gSeq {
+		body = root.kids
+	}
+	if body[0].kind == gText {
+		g.lit, body = body[0].text, body[1:]
+	}
+	if len(body) == 0 {
+		g.exact = true
 		return g, ""
 	}
-	var x expander
-	x.s = res
-	alts, reason := x.seq(false)
-	if reason != "" {
-		return nil, reason
+	if last := body[len(body)-1]; last.kind == gText && len(body) > 1 {
+		g.suffix = last.text
 	}
-	// The expansions replace the pattern even when they are one: it is
-	// the brace-free form that is bounded.
-	slices.Sort(alts)
-	alts = slices.Compact(alts)
-	any := make(anyGlob, len(alts))
-	for i, a := range alts {
-		if any[i], err = globCompiler.Compile(a); err != nil {
-			return nil, fmt.Sprintf("glob alternative %q does not compile: %v", a, err)
-		}
+	g.m = compileProgram(body)
+	if len(g.m.insts) > maxInsts {
+		return compiledGlob{}, "glob is too complex to match in bounded time"
 	}
-	return any, ""
+	return g, ""
 }
 
-// anyGlob matches when one of its brace-free expansions does.
-type anyGlob []*glob.Pattern
-
-func (a anyGlob) Match(key string) bool {
-	for _, g := range a {
-		if g.Match(key) {
-			return true
-		}
+// parseGlob builds the tree of a pattern gobwas compiles, with gobwas's
+// lexer and the same stack-based parse as gobwas's Compiler.Compile, and
+// counts its wildcards.
+func parseGlob(str string) (*gnode, int, error) {
+	type operator struct {
+		terms bool // the group; false: one alternative of it
+		index int
 	}
-	return false
-}
-
-// expander expands a glob's "{a,b}" groups into brace-free patterns,
-// copying escapes and character classes as they are.
-type expander struct {
-	s string
-	i int
-}
-
-// seq expands text up to the end, or in a group up to its "," or "}".
-func (x *expander) seq(inGroup bool) ([]string, string) {
-	out := []string{""}
-	appendText := func(t string) {
-		for k := range out {
-			out[k] += t
+	var (
+		stack     []*gnode
+		operators []operator
+		stars     int
+		lastStar  bool // the previous token was a star: a run counts once
+	)
+	lex := syntax.NewLexer(str)
+	for {
+		tok := lex.Next()
+		isStar := tok.Type == syntax.Any || tok.Type == syntax.Super
+		if isStar && !lastStar {
+			stars++
 		}
-	}
-	for x.i < len(x.s) {
-		c := x.s[x.i]
-		switch {
-		case c == '\\':
-			end := min(x.i+2, len(x.s))
-			appendText(x.s[x.i:end])
-			x.i = end
-		case c == '[':
-			end := x.classEnd()
-			appendText(x.s[x.i:end])
-			x.i = end
-		case c == '{':
-			if x.touchesGlobstar(x.i) {
-				return nil, `a "**" next to "{", "," or "}" is ambiguous in a glob; write the alternatives out`
+		lastStar = isStar
+		switch tok.Type {
+		case syntax.EOF:
+			if len(operators) != 0 {
+				return nil, 0, fmt.Errorf("unclosed {")
 			}
-			x.i++
-			var alts []string
+			return simplify(&gnode{kind: gSeq, kids: stack}), stars, nil
+		case syntax.Error:
+			return nil, 0, fmt.Errorf("%s", tok.Data)
+		case syntax.Single:
+			stack = append(stack, &gnode{kind: gSingle})
+		case syntax.Text:
+			stack = append(stack, &gnode{kind: gText, text: tok.Data})
+		case syntax.Any:
+			stack = append(stack, &gnode{kind: gStar, sep: true})
+		case syntax.Super:
+			stack = append(stack, &gnode{kind: gStar})
+		case syntax.RangeOpen:
+			n, err := parseClass(lex)
+			if err != nil {
+				return nil, 0, err
+			}
+			stack = append(stack, n)
+		case syntax.TermsOpen:
+			operators = append(operators, operator{true, len(stack)}, operator{false, len(stack)})
+		case syntax.TermSeparator:
+			k := len(operators) - 1
+			if k < 0 {
+				return nil, 0, fmt.Errorf("unexpected ,")
+			}
+			x := operators[k]
+			if !x.terms {
+				operators = operators[:k]
+			}
+			if i := x.index; i == len(stack) {
+				stack = append(stack, &gnode{kind: gVoid})
+			} else {
+				stack[i] = &gnode{kind: gSeq, kids: slices.Clone(stack[i:])}
+				stack = stack[:i+1]
+			}
+			operators = append(operators, operator{false, len(stack)})
+		case syntax.TermsClose:
 			for {
-				a, reason := x.seq(true)
-				if reason != "" {
-					return nil, reason
+				k := len(operators) - 1
+				if k < 0 {
+					return nil, 0, fmt.Errorf("unexpected }")
 				}
-				alts = append(alts, a...)
-				if x.i >= len(x.s) {
-					return nil, "glob has an unclosed {"
+				x := operators[k]
+				operators = operators[:k]
+				n := &gnode{kind: gSeq, kids: slices.Clone(stack[x.index:])}
+				if x.terms {
+					n.kind = gAlt
 				}
-				sep := x.s[x.i]
-				if x.touchesGlobstar(x.i) {
-					return nil, `a "**" next to "{", "," or "}" is ambiguous in a glob; write the alternatives out`
+				if x.index == len(stack) {
+					stack = append(stack, n)
+				} else {
+					stack = stack[:x.index+1]
+					stack[x.index] = n
 				}
-				x.i++
-				if sep == '}' {
+				if x.terms {
 					break
 				}
 			}
-			if len(out)*len(alts) > maxGlobExpansions {
-				return nil, fmt.Sprintf("glob has more than %d alternatives when its {...} groups are multiplied out (matching would backtrack too long)", maxGlobExpansions)
-			}
-			var next []string
-			for _, o := range out {
-				for _, a := range alts {
-					next = append(next, o+a)
-				}
-			}
-			out = next
-		case inGroup && (c == ',' || c == '}'):
-			return out, ""
 		default:
-			appendText(x.s[x.i : x.i+1])
-			x.i++
+			return nil, 0, fmt.Errorf("unexpected token %s", tok)
 		}
 	}
-	return out, ""
 }
 
-// classEnd returns the index after the "]" closing the class at x.i.
-func (x *expander) classEnd() int {
-	for j := x.i + 2; j < len(x.s); j++ { // a class holds at least one character
-		switch x.s[j] {
-		case '\\':
-			j++
-		case ']':
-			return j + 1
-		}
-	}
-	return len(x.s)
-}
-
-// touchesGlobstar reports whether a "**" stands right before or after the
-// brace syntax at i. gobwas/glob decides whether "**" is a whole segment
-// within its own branch, so "{a,b/**}/x" differs from "b/**/x"; such
-// patterns are refused rather than expanded into another meaning.
-func (x *expander) touchesGlobstar(i int) bool {
-	return strings.HasSuffix(x.s[:i], "**") || strings.HasPrefix(x.s[i+1:], "**")
-}
-
-// countGlobStars counts runs of unescaped "*" ("**" is one) outside [...].
-func countGlobStars(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '[':
-			if j := strings.IndexByte(s[i+1:], ']'); j >= 0 {
-				i += j + 1
+// parseClass reads a character class after its "[", as gobwas's
+// parseRange does.
+func parseClass(lex *syntax.Lexer) (*gnode, error) {
+	n := &gnode{lo: -1, hi: -1}
+	var chars []rune
+	isSet := false
+	for {
+		tok := lex.Next()
+		switch tok.Type {
+		case syntax.EOF:
+			return nil, fmt.Errorf("unclosed [")
+		case syntax.Error:
+			return nil, fmt.Errorf("%s", tok.Data)
+		case syntax.Not:
+			n.not = true
+		case syntax.RangeLo:
+			n.lo, _ = utf8.DecodeRuneInString(tok.Data)
+		case syntax.RangeHi:
+			n.hi, _ = utf8.DecodeRuneInString(tok.Data)
+		case syntax.Text:
+			chars, isSet = []rune(tok.Data), true
+		case syntax.RangeClose:
+			isRange := n.lo >= 0 && n.hi >= 0
+			if isSet == isRange || (isRange && n.hi < n.lo) {
+				return nil, fmt.Errorf("could not parse range")
 			}
-		case '*':
-			n++
-			for i+1 < len(s) && s[i+1] == '*' {
-				i++
+			if isRange {
+				n.kind = gRange
+				return n, nil
 			}
+			slices.Sort(chars)
+			n.kind, n.set = gSet, slices.Compact(chars)
+			return n, nil
 		}
 	}
-	return n
+}
+
+// simplify is gobwas's simplify: sequences are flattened, voids dropped,
+// adjacent literals merged and adjacent stars coalesced (to "**" when
+// either is one); a sequence or group of one is that one, of none a void.
+func simplify(n *gnode) *gnode {
+	if n.kind != gSeq && n.kind != gAlt {
+		return n
+	}
+	kids := make([]*gnode, 0, len(n.kids))
+	for _, k := range n.kids {
+		k = simplify(k)
+		if n.kind == gAlt {
+			kids = append(kids, k)
+			continue
+		}
+		kids = appendFlat(kids, k)
+	}
+	switch len(kids) {
+	case 0:
+		return &gnode{kind: gVoid}
+	case 1:
+		return kids[0]
+	}
+	return &gnode{kind: n.kind, kids: kids}
+}
+
+func appendFlat(out []*gnode, k *gnode) []*gnode {
+	switch k.kind {
+	case gSeq:
+		for _, c := range k.kids {
+			out = appendFlat(out, c)
+		}
+		return out
+	case gVoid:
+		return out
+	}
+	if len(out) > 0 {
+		prev := out[len(out)-1]
+		switch {
+		case k.kind == gText && prev.kind == gText:
+			out[len(out)-1] = &gnode{kind: gText, text: prev.text + k.text}
+			return out
+		case k.kind == gStar && prev.kind == gStar:
+			if prev.sep && !k.sep {
+				out[len(out)-1] = k
+			}
+			return out
+		}
+	}
+	return append(out, k)
+}
+
+// globstar is gobwas's globstar rewrite: a "**" that begins a segment and
+// is followed by a literal starting with "/" becomes an optional run of
+// segments, "{**/,}", so that "logs/**/x" covers "logs/x". start says
+// whether n begins at a segment start; the result says whether it ends at
+// one. The rewrite decides by gobwas's own rules, quirks included: "a**/b"
+// and "{**,a}/b" keep "**" as any run of bytes, "x/*{}**/y" is rewritten.
+func globstar(n *gnode, start bool) (*gnode, bool) {
+	switch n.kind {
+	case gAlt:
+		end := true
+		for i, c := range n.kids {
+			var e bool
+			n.kids[i], e = globstar(c, start)
+			end = end && e
+		}
+		return n, end
+	case gSeq:
+		v := n.kids
+		out := make([]*gnode, 0, len(v))
+		prev := false // out ends with an optional run of segments
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if start && i+1 < len(v) && c.kind == gStar && !c.sep && v[i+1].kind == gText && v[i+1].text[0] == '/' {
+				if !prev {
+					out = append(out, &gnode{kind: gAlt, kids: []*gnode{
+						{kind: gSeq, kids: []*gnode{c, {kind: gText, text: "/"}}},
+						{kind: gVoid},
+					}})
+					prev = true
+				}
+				if rest := v[i+1].text[1:]; rest != "" {
+					v[i+1] = &gnode{kind: gText, text: rest}
+				} else {
+					i++
+				}
+				continue
+			}
+			prev = false
+			c, start = globstar(c, start)
+			out = append(out, c)
+		}
+		if len(out) == 1 {
+			return out[0], start
+		}
+		return &gnode{kind: gSeq, kids: out}, start
+	case gText:
+		r, _ := utf8.DecodeLastRuneInString(n.text)
+		return n, r == '/'
+	case gVoid:
+		return n, start
+	}
+	return n, false
 }

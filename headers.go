@@ -7,71 +7,99 @@ import (
 	"strings"
 )
 
-// neverForwarded holds, lower-cased, the request headers a client can
-// never pass to an origin (SPEC §6), with what each group is about.
-var neverForwarded = func() map[string]string {
-	m := map[string]string{}
-	add := func(why string, names ...string) {
+// The header rules of docs/SEMANTICS.md §6. A client can never pass a
+// header this file classifies; what a rule may do with its name depends
+// on the class's tier.
+
+// headerClass is a group of headers a client can never pass on.
+type headerClass struct {
+	why string
+	// reserved: a rule may not name it in passHeaders (a compile error).
+	// Otherwise it is a client claim: naming it there is allowed and has
+	// no effect.
+	reserved bool
+	// settable: a rule may set it as a customHeader.
+	settable bool
+	// credential: set as a customHeader, it must not reach a backup origin
+	// of another party.
+	credential bool
+}
+
+var (
+	hopByHopClass    = &headerClass{why: "a hop-by-hop header", reserved: true}
+	framingClass     = &headerClass{why: "a framing header", reserved: true}
+	credentialClass  = &headerClass{why: "a credential", reserved: true, settable: true, credential: true}
+	partialClass     = &headerClass{why: "a partial or conditional fetch header (the stored object must be whole)", reserved: true}
+	viaClass         = &headerClass{why: "the loop marker of mirror gateways", reserved: true}
+	vendorClass      = &headerClass{why: "in a storage vendor's namespace", reserved: true, settable: true, credential: true}
+	claimClass       = &headerClass{why: "a claim about the client or the route", settable: true}
+	overrideClass    = &headerClass{why: "a header that makes an origin or its proxy serve another path, file or method", settable: true}
+	proxyClass       = &headerClass{why: "read by CGI origins as their HTTP proxy (httpoxy)", settable: true}
+	cfAccessClass    = &headerClass{why: "a claim about the client or the route", settable: true, credential: true}
+	invalidNameClass = &headerClass{why: "not an RFC 9110 token without _", reserved: true}
+)
+
+// headerClasses maps lower-case names to their class.
+var headerClasses = func() map[string]*headerClass {
+	m := map[string]*headerClass{}
+	add := func(c *headerClass, names ...string) {
 		for _, n := range names {
-			m[n] = why
+			m[n] = c
 		}
 	}
-	add("a hop-by-hop header", "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+	add(hopByHopClass, "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
 		"proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade")
-	add("a framing header", "host", "content-length", "expect")
-	add("a client credential", credentialHeaders...)
-	add("a partial or conditional fetch header (the stored object must be whole)", "range", "if-range",
-		"if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "accept-encoding",
-		"date", "content-md5")
-	add("a claim about the client or the route", "forwarded", "via", "x-forwarded-for", "x-forwarded-host",
-		"x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-server", "x-real-ip",
-		"x-client-ip", "true-client-ip", "x-host")
-	add("a header that makes an origin serve another path or method", "x-original-url", "x-rewrite-url",
-		"x-http-method-override", "x-http-method", "x-method-override")
+	add(framingClass, "host", "content-length", "expect")
+	add(credentialClass, "authorization", "cookie", "x-api-key", "x-auth-token")
+	add(partialClass, "range", "if-range", "if-match", "if-none-match", "if-modified-since",
+		"if-unmodified-since", "accept-encoding", "date", "content-md5")
+	add(viaClass, "via")
+	add(claimClass, "forwarded", "x-real-ip", "x-client-ip", "client-ip", "x-cluster-client-ip",
+		"true-client-ip", "x-host")
+	add(overrideClass, "x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override", "x-sendfile")
+	add(proxyClass, "proxy", "http2-settings")
+	add(cfAccessClass, "cf-access-client-id", "cf-access-client-secret")
 	return m
 }()
 
-// credentialHeaders may be set by an operator as customHeaders (origin
-// credentials), but never passed from a client.
-var credentialHeaders = []string{"authorization", "cookie", "x-api-key", "x-auth-token"}
-
-// vendorHeaderPrefixes are storage vendors' own header namespaces: they
-// carry the client's signature and instructions for the bucket, not for
-// the origin.
-var vendorHeaderPrefixes = []string{"x-amz-", "x-bce-", "x-oss-", "oss-", "x-drs-", "x-cos-", "x-obs-",
-	"x-tos-", "x-goog-", "x-ms-", "x-qs-"}
-
-// neverForwardedWhy says why a header name may never come from a client,
-// or "" when it may. Names are compared case-insensitively without
-// allocating: this runs for every request header.
-func neverForwardedWhy(name string) string {
-	if !validHeaderName(name) {
-		return "not an RFC 9110 token without _"
-	}
-	var buf [32]byte
-	if len(name) <= len(buf) {
-		for i := 0; i < len(name); i++ {
-			buf[i] = lower(name[i])
-		}
-		if why, ok := neverForwarded[string(buf[:len(name)])]; ok {
-			return why
-		}
-	}
-	for _, p := range vendorHeaderPrefixes {
-		if hasPrefixFold(name, p) {
-			return "in a storage vendor's namespace (" + p + "*)"
-		}
-	}
-	return ""
+// headerPrefixes are the name spaces that are classified as a whole.
+var headerPrefixes = []struct {
+	prefix string
+	class  *headerClass
+}{
+	{"x-amz-", vendorClass}, {"x-bce-", vendorClass}, {"x-oss-", vendorClass}, {"oss-", vendorClass},
+	{"x-drs-", vendorClass}, {"x-cos-", vendorClass}, {"x-obs-", vendorClass}, {"x-tos-", vendorClass},
+	{"x-goog-", vendorClass}, {"x-ms-", vendorClass}, {"x-qs-", vendorClass},
+	{"x-forwarded-", claimClass}, {"cf-", claimClass}, {"x-envoy-", claimClass}, {"x-original-", claimClass},
+	{"x-accel-", overrideClass},
 }
 
-func isCredentialHeader(name string) bool {
-	for _, c := range credentialHeaders {
-		if strings.EqualFold(name, c) {
-			return true
+// classify returns the class of a header name, or nil when a client may
+// pass it. Names are compared ASCII case-insensitively without
+// allocating: this runs for every request header.
+func classify(name string) *headerClass {
+	if !validHeaderName(name) {
+		return invalidNameClass
+	}
+	var buf [64]byte
+	n := min(len(name), len(buf))
+	for i := 0; i < n; i++ {
+		buf[i] = lower(name[i])
+	}
+	if len(name) <= len(buf) {
+		if c, ok := headerClasses[string(buf[:n])]; ok {
+			return c
 		}
 	}
-	return false
+	switch buf[0] {
+	case 'x', 'o', 'c':
+		for _, p := range headerPrefixes {
+			if n >= len(p.prefix) && string(buf[:len(p.prefix)]) == p.prefix {
+				return p.class
+			}
+		}
+	}
+	return nil
 }
 
 // validHeaderName: an RFC 9110 token that holds no "_" (proxies and CGI
@@ -82,16 +110,14 @@ func validHeaderName(name string) bool {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
-		}
-		if c == '_' || strings.IndexByte("!#$%&'*+-.^`|~", c) < 0 {
+		if !tokenNoUnderscore[name[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+var tokenNoUnderscore = newByteSet("!#$%&'*+-.^`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 // validHeaderValue: no control byte other than tab.
 func validHeaderValue(v string) bool {
@@ -103,12 +129,17 @@ func validHeaderValue(v string) bool {
 	return true
 }
 
-// headerPlan is a rule's header policy, worked out at compile time.
+// headerPlan is a rule's header policy, worked out at compile time, and
+// its header lists as written.
 type headerPlan struct {
 	passAll bool
 	pass    []string // canonical names, sorted (passHeaders without "*")
 	ignore  []string // canonical names, sorted
 	custom  []Header // canonical names, sorted by name
+	raw     struct {
+		pass, ignore []string
+		custom       []Header
+	}
 }
 
 // emptyPlan is shared by every rule that neither passes nor sets headers.
@@ -126,32 +157,35 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 		return emptyPlan
 	}
 	plan := &headerPlan{}
-	if !unset["passHeaders"] {
-		if limit > 0 && len(r.PassHeaders) > limit {
-			probs.add(i, "passHeaders", fmt.Sprintf("has %d names, more than %d", len(r.PassHeaders), limit))
+	plan.raw.pass, plan.raw.ignore = slices.Clone(r.PassHeaders), slices.Clone(r.IgnoreHeaders)
+	plan.raw.custom = slices.Clone(r.CustomHeaders)
+	tooMany := func(field string, n int, what string) {
+		if limit > 0 && n > limit {
+			probs.add(i, field, fmt.Sprintf("has %d %s, more than %d", n, what, limit))
 		}
+	}
+	if !unset["passHeaders"] {
+		tooMany("passHeaders", len(r.PassHeaders), "names")
 		for j, name := range r.PassHeaders {
 			field := fmt.Sprintf("passHeaders[%d]", j)
-			switch {
+			switch c := classify(name); {
 			case name == "*" && len(r.PassHeaders) > 1:
 				probs.add(i, field, `"*" passes every header and can not be listed with other names`)
 			case name == "*":
 				plan.passAll = true
-			case !validHeaderName(name):
+			case c == invalidNameClass:
 				probs.add(i, field, fmt.Sprintf("%q is not an RFC 9110 token without _", name))
+			case c != nil && c.reserved:
+				probs.add(i, field, fmt.Sprintf("%q is never forwarded from a client: it is %s", name, c.why))
+			case c != nil:
+				// A client claim: allowed, and it has no effect.
 			default:
-				if why := neverForwardedWhy(name); why != "" {
-					probs.add(i, field, fmt.Sprintf("%q is never forwarded from a client: %s", name, why))
-					continue
-				}
 				plan.pass = append(plan.pass, http.CanonicalHeaderKey(name))
 			}
 		}
 	}
 	if !unset["ignoreHeaders"] {
-		if limit > 0 && len(r.IgnoreHeaders) > limit {
-			probs.add(i, "ignoreHeaders", fmt.Sprintf("has %d names, more than %d", len(r.IgnoreHeaders), limit))
-		}
+		tooMany("ignoreHeaders", len(r.IgnoreHeaders), "names")
 		for j, name := range r.IgnoreHeaders {
 			if !validHeaderName(name) || name == "*" {
 				probs.add(i, fmt.Sprintf("ignoreHeaders[%d]", j), fmt.Sprintf("%q is not a header name (an RFC 9110 token without _, not *)", name))
@@ -161,20 +195,18 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 		}
 	}
 	if !unset["customHeaders"] {
-		if limit > 0 && len(r.CustomHeaders) > limit {
-			probs.add(i, "customHeaders", fmt.Sprintf("has %d headers, more than %d", len(r.CustomHeaders), limit))
-		}
+		tooMany("customHeaders", len(r.CustomHeaders), "headers")
 		for j, h := range r.CustomHeaders {
 			field := fmt.Sprintf("customHeaders[%d]", j)
 			name := http.CanonicalHeaderKey(h.Name)
-			switch why := neverForwardedWhy(h.Name); {
-			case !validHeaderName(h.Name):
+			switch c := classify(h.Name); {
+			case c == invalidNameClass:
 				probs.add(i, field+".headerName", fmt.Sprintf("%q is not an RFC 9110 token without _", h.Name))
 				continue
-			case why != "" && !isCredentialHeader(h.Name):
-				probs.add(i, field+".headerName", fmt.Sprintf("%q can not be set: it is %s", h.Name, why))
+			case c != nil && !c.settable:
+				probs.add(i, field+".headerName", fmt.Sprintf("%q can not be set: it is %s", h.Name, c.why))
 				continue
-			case why != "" && primary != nil && backup != nil && !primary.sameParty(backup):
+			case c != nil && c.credential && primary != nil && backup != nil && !primary.sameParty(backup):
 				probs.add(i, field+".headerName", fmt.Sprintf("credential %q would also reach the backup origin %s, another party than the primary %s",
 					h.Name, backup.scheme+"://"+backup.hostport, primary.scheme+"://"+primary.hostport))
 				continue
@@ -188,9 +220,6 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 			}
 			plan.custom = append(plan.custom, Header{Name: name, Value: h.Value})
 		}
-	}
-	if plan.empty() {
-		return emptyPlan
 	}
 	slices.Sort(plan.pass)
 	plan.pass = slices.Compact(plan.pass)
@@ -212,7 +241,8 @@ func customValueReason(v string) string {
 	return ""
 }
 
-// headers runs the pass and set steps of SPEC §6 for one request.
+// headers runs the pass and set steps of docs/SEMANTICS.md §6 for one
+// request.
 func (p *headerPlan) headers(req http.Header) http.Header {
 	if p.empty() {
 		return nil
@@ -226,7 +256,7 @@ func (p *headerPlan) headers(req http.Header) http.Header {
 	if (p.passAll || len(p.pass) > 0) && len(req) > 0 {
 		hop := connectionTokens(req)
 		for name, values := range req {
-			if len(values) == 0 || neverForwardedWhy(name) != "" || hop.has(name) {
+			if len(values) == 0 || classify(name) != nil || hop.has(name) {
 				continue
 			}
 			if key := http.CanonicalHeaderKey(name); p.passes(key) {
@@ -292,16 +322,17 @@ func (p *headerPlan) passes(key string) bool {
 // hopByHop holds the names a request's own Connection header lists, which
 // makes them hop-by-hop (RFC 9110 §7.6.1). It is read once per request:
 // a request with many headers and a long Connection list must not cost
-// their product.
+// their product. Tokens are compared ASCII case-insensitively, the same
+// way whether there are few or many.
 type hopByHop struct {
 	few  []string            // up to 8 tokens, as sent
-	many map[string]struct{} // canonical tokens, when there are more
+	many map[string]struct{} // lower-case tokens, when there are more
 }
 
 func connectionTokens(req http.Header) hopByHop {
 	var h hopByHop
 	for k, values := range req {
-		if !strings.EqualFold(k, "Connection") {
+		if !equalFoldASCII(k, "Connection") {
 			continue
 		}
 		for _, v := range values {
@@ -325,32 +356,21 @@ func (h *hopByHop) add(tok string) {
 	if h.many == nil {
 		h.many = make(map[string]struct{}, 16)
 		for _, t := range h.few {
-			h.many[http.CanonicalHeaderKey(t)] = struct{}{}
+			h.many[toLowerASCII(t)] = struct{}{}
 		}
 	}
-	h.many[http.CanonicalHeaderKey(tok)] = struct{}{}
+	h.many[toLowerASCII(tok)] = struct{}{}
 }
 
 func (h *hopByHop) has(name string) bool {
 	if h.many != nil {
-		_, ok := h.many[http.CanonicalHeaderKey(name)]
+		_, ok := h.many[toLowerASCII(name)]
 		return ok
 	}
 	for _, t := range h.few {
-		if strings.EqualFold(t, name) {
+		if equalFoldASCII(t, name) {
 			return true
 		}
 	}
 	return false
-}
-
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }

@@ -40,6 +40,20 @@ func TestHeaderPassAndSet(t *testing.T) {
 		{"Connection lists more hop-by-hop names", []string{"*"}, nil, nil,
 			http.Header{"Connection": {"close, X-Hop", " x-other "}, "X-Hop": {"h"}, "X-Other": {"o"}, "Accept": {"a"}},
 			http.Header{"Accept": {"a"}}},
+		// Revision 3, item 8 (docs/SEMANTICS.md §6): tokens fold ASCII case only, past 8 tokens too. The
+		// Kelvin sign is not a "k".
+		{"Connection tokens fold ASCII only, few", []string{"*"}, nil, nil,
+			http.Header{"Connection": {"x-\u212aeep"}, "X-Keep": {"k"}},
+			http.Header{"X-Keep": {"k"}}},
+		{"Connection tokens fold ASCII only, many", []string{"*"}, nil, nil,
+			http.Header{"Connection": {"a1,a2,a3,a4,a5,a6,a7,a8,a9,x-\u212aeep"}, "X-Keep": {"k"}, "A9": {"9"}},
+			http.Header{"X-Keep": {"k"}}},
+		{"new never-forwarded names", []string{"*"}, nil, nil,
+			http.Header{"Proxy": {"http://evil:8080"}, "X-Forwarded-Scheme": {"http"}, "X-Original-Host": {"evil"},
+				"X-Accel-Redirect": {"/internal"}, "Cf-Connecting-Ip": {"1.2.3.4"}, "Client-Ip": {"1"}, "X-Cluster-Client-Ip": {"1"},
+				"X-Envoy-Original-Path": {"/admin"}, "X-Sendfile": {"/etc/passwd"}, "Http2-Settings": {"AAMAAABkAAQAAP__"},
+				"X-Forwarded-Ssl": {"on"}, "X-Original-Uri": {"/x"}, "Accept": {"a"}},
+			http.Header{"Accept": {"a"}}},
 		{"a long Connection list", []string{"*"}, nil, nil,
 			http.Header{"Connection": {"a1,a2,a3,a4,a5,a6,a7,a8", "x-hop-9, X-HOP-10"}, "X-Hop-9": {"h"}, "x-hop-10": {"h"},
 				"A1": {"1"}, "A8": {"8"}, "Accept": {"a"}},
@@ -86,8 +100,19 @@ func TestHeaderCompileErrors(t *testing.T) {
 		{"custom name missing", func(r *Rule) { r.CustomHeaders = []Header{{"", "v"}} }, "customHeaders[0].headerName"},
 		{"custom underscore", func(r *Rule) { r.CustomHeaders = []Header{{"X_A", "v"}} }, "customHeaders[0].headerName"},
 		{"custom Host", func(r *Rule) { r.CustomHeaders = []Header{{"host", "evil"}} }, "customHeaders[0].headerName"},
-		{"custom forwarded-for", func(r *Rule) { r.CustomHeaders = []Header{{"X-Forwarded-For", "1"}} }, "customHeaders[0].headerName"},
-		{"custom vendor", func(r *Rule) { r.CustomHeaders = []Header{{"x-amz-date", "1"}} }, "customHeaders[0].headerName"},
+		{"custom Via", func(r *Rule) { r.CustomHeaders = []Header{{"via", "1.1 x"}} }, "customHeaders[0].headerName"},
+		{"custom Range", func(r *Rule) { r.CustomHeaders = []Header{{"Range", "bytes=0-1"}} }, "customHeaders[0].headerName"},
+		{"custom hop-by-hop", func(r *Rule) { r.CustomHeaders = []Header{{"Upgrade", "h2c"}} }, "customHeaders[0].headerName"},
+		{"pass Via", func(r *Rule) { r.PassHeaders = []string{"Via"} }, "passHeaders[0]"},
+		{"pass Range", func(r *Rule) { r.PassHeaders = []string{"range"} }, "passHeaders[0]"},
+		{"vendor credential to another backup", func(r *Rule) {
+			r.BackSourceURL = "http://other.example.com/base"
+			r.CustomHeaders = []Header{{"X-Amz-Security-Token", "t"}}
+		}, "customHeaders[0].headerName"},
+		{"Cloudflare Access secret to another backup", func(r *Rule) {
+			r.BackSourceURL = "http://other.example.com/base"
+			r.CustomHeaders = []Header{{"Cf-Access-Client-Secret", "t"}}
+		}, "customHeaders[0].headerName"},
 		{"custom twice", func(r *Rule) { r.CustomHeaders = []Header{{"X-A", "1"}, {"x-a", "2"}} }, "customHeaders[1].headerName"},
 		{"custom CRLF", func(r *Rule) { r.CustomHeaders = []Header{{"X-A", "v\r\nX-B: 1"}} }, "customHeaders[0].headerValue"},
 		{"custom NUL", func(r *Rule) { r.CustomHeaders = []Header{{"X-A", "v\x00"}} }, "customHeaders[0].headerValue"},
@@ -116,11 +141,24 @@ func TestHeaderCompileErrors(t *testing.T) {
 			assert.Equal(t, []string{"rules[0]." + tt.field}, problemPaths(t, err))
 		})
 	}
+	// Revision 3, item 11 (docs/SEMANTICS.md §6): a client claim may be named in passHeaders (it has no
+	// effect) and set; credentials and vendor headers may be set.
+	r := fetch("*")
+	r.PassHeaders = []string{"X-Forwarded-For", "Cf-Ipcountry", "Proxy", "X-Accel-Redirect", "Accept"}
+	r.CustomHeaders = []Header{{"X-Forwarded-Proto", "https"}, {"X-Amz-Date", "d"}, {"Proxy", "none"},
+		{"X-Original-Host", "o"}, {"Cf-Access-Client-Id", "id"}, {"X-Bce-Security-Token", "t"}}
+	eng := mustCompile(t, r)
+	d, err := eng.Resolve(&Request{Key: "k", Header: http.Header{"X-Forwarded-For": {"1.2.3.4"}, "Cf-Ipcountry": {"CN"},
+		"Proxy": {"http://evil"}, "X-Accel-Redirect": {"/secret"}, "Accept": {"a"}, "X-Forwarded-Proto": {"http"}}})
+	require.NoError(t, err)
+	assert.Equal(t, http.Header{"Accept": {"a"}, "X-Forwarded-Proto": {"https"}, "X-Amz-Date": {"d"}, "Proxy": {"none"},
+		"X-Original-Host": {"o"}, "Cf-Access-Client-Id": {"id"}, "X-Bce-Security-Token": {"t"}}, d.Header)
+
 	// The same party on another path, or the default port spelled out,
 	// may share a credential.
-	r := fetch("*")
+	r = fetch("*")
 	r.BackSourceURL = "http://O.example.com:80/other"
 	r.CustomHeaders = []Header{{"Authorization", "t"}, {"X-Tab", "a\tb"}}
-	_, err := Compile([]Rule{r})
+	_, err = Compile([]Rule{r})
 	assert.NoError(t, err)
 }

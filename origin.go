@@ -4,18 +4,30 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
-// origin is a parsed sourceUrl or backSourceUrl: the canonical base every
-// origin URL starts with, and what the credential check compares.
+// origin is a parsed sourceUrl or backSourceUrl, worked out once at
+// compile time: the canonical base every origin URL starts with, and its
+// parts, so that a decision hands them out without parsing anything.
 type origin struct {
+	// raw is the URL as written.
+	raw string
 	// base is "scheme://host[:port]/path/", always ending in one "/", with
 	// the path already encoded: URLs are base + enc(origin key).
 	base string
 	// scheme is "http", "https" or "bos".
 	scheme string
-	// hostport is the canonical host with its port when not the default.
-	hostport string
+	// host is canonical: a lower-case DNS name, a dotted quad, or a
+	// bracketed IPv6 address in netip's form. port is "" for the scheme's
+	// default; hostport is the two joined.
+	host, port, hostport string
+	// path is base's path, encoded: "/" or "/a%20b/".
+	path string
+	// bos:// only: the bucket, and the decoded text between the bucket and
+	// the origin key ("" or "dir/"), which starts every object key.
+	bucket, keyPrefix string
 }
 
 // sameParty reports whether a credential meant for o may also reach b.
@@ -26,37 +38,27 @@ func (o *origin) sameParty(b *origin) bool {
 // maxFieldLen bounds every URL and string field of a rule.
 const maxFieldLen = 1024
 
-// parseOrigin reads an origin URL with the strict grammar of SPEC §5:
-// every component has exactly one meaning, so no later step can be fooled
-// into a different host, port or path. reason is "" when raw is good.
+// parseOrigin reads an origin URL with the strict grammar of
+// docs/SEMANTICS.md §5: every component has exactly one meaning, so no
+// later step can be fooled into a different host, port or path. reason is
+// "" when raw is good.
 func parseOrigin(raw string, allowPrivate bool) (o *origin, reason string) {
 	if len(raw) > maxFieldLen {
 		return nil, "longer than 1024 bytes"
 	}
-	for i := 0; i < len(raw); i++ {
-		switch c := raw[i]; {
-		case c <= ' ' || c == 0x7f:
-			return nil, "white space or a control byte is not allowed in a URL"
-		case c == '@':
-			return nil, "userinfo (@) is not allowed in a URL"
-		case c == '?':
-			return nil, "a query (?) is not allowed in an origin URL"
-		case c == '#':
-			return nil, "a fragment (#) is not allowed in a URL"
-		case c == '\\':
-			return nil, "a backslash is not allowed in a URL"
-		}
+	if reason := urlCharReason(raw); reason != "" {
+		return nil, reason
 	}
 	scheme, rest := "http", raw
 	if i := strings.Index(raw, "://"); i >= 0 {
-		scheme, rest = strings.ToLower(raw[:i]), raw[i+3:]
+		scheme, rest = toLowerASCII(raw[:i]), raw[i+3:]
 		if scheme != "http" && scheme != "https" && scheme != "bos" {
 			return nil, fmt.Sprintf("scheme %q is not http, https or bos", raw[:i])
 		}
 	}
-	authority, path := rest, ""
+	authority, rawPath := rest, ""
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		authority, path = rest[:i], rest[i:]
+		authority, rawPath = rest[:i], rest[i:]
 	}
 	host, port, reason := parseAuthority(authority, allowPrivate)
 	if reason != "" {
@@ -65,42 +67,72 @@ func parseOrigin(raw string, allowPrivate bool) (o *origin, reason string) {
 	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
 		port = ""
 	}
-	hostport := host
+	o = &origin{raw: raw, scheme: scheme, host: host, port: port, hostport: host}
 	if port != "" {
-		hostport += ":" + port
+		o.hostport += ":" + port
 	}
-	decoded, ok := percentDecode(path)
-	if !ok {
+	decoded, ok := percentDecode(rawPath)
+	switch {
+	case !ok:
 		return nil, "a % in the path is not followed by two hex digits"
-	}
-	if hasDotSegment(decoded) {
-		return nil, `the path has a "." or ".." segment`
-	}
-	for i := 0; i < len(decoded); i++ {
-		if c := decoded[i]; c < ' ' || c == 0x7f {
-			return nil, "the path decodes to a control byte"
-		}
+	case hasControl(decoded):
+		return nil, "the path decodes to a control byte"
+	case unsafeSegment(decoded):
+		return nil, `the path has a segment made of "." and white space, which an origin may resolve as "." or ".."`
 	}
 	if scheme == "bos" {
-		bucket := strings.TrimLeft(decoded, "/")
-		if i := strings.IndexByte(bucket, '/'); i >= 0 {
-			bucket = bucket[:i]
+		// The bucket is the first segment, as written: "bos://ep//b" and
+		// "bos://ep/%62ucket" do not name a bucket.
+		seg := strings.TrimPrefix(rawPath, "/")
+		if i := strings.IndexByte(seg, '/'); i >= 0 {
+			seg = seg[:i]
 		}
-		if !validBucket(bucket) {
-			if bucket == "" {
-				return nil, "a bos:// origin needs a bucket name: bos://endpoint/bucket[/path]"
-			}
-			return nil, fmt.Sprintf("bucket name %q is not 3-63 of a-z 0-9 - starting and ending with a letter or digit", bucket)
+		switch {
+		case seg == "":
+			return nil, "a bos:// origin needs a bucket name as its first path segment: bos://endpoint/bucket[/path]"
+		case !validBucket(seg):
+			return nil, fmt.Sprintf("bucket name %q is not 3-63 of a-z 0-9 - starting and ending with a letter or digit", seg)
+		}
+		o.bucket = seg
+		o.keyPrefix = strings.TrimRight(strings.TrimPrefix(decoded[1+len(seg):], "/"), "/")
+		if o.keyPrefix != "" {
+			o.keyPrefix += "/"
 		}
 	}
-	encPath := strings.TrimRight(string(appendEncoded(nil, decoded)), "/")
-	if !strings.HasPrefix(encPath, "/") {
-		encPath = "/" + encPath
+	o.path = strings.TrimRight(string(appendEncoded(nil, decoded)), "/")
+	if !strings.HasPrefix(o.path, "/") {
+		o.path = "/" + o.path
 	}
-	if encPath != "/" {
-		encPath += "/"
+	if o.path != "/" {
+		o.path += "/"
 	}
-	return &origin{base: scheme + "://" + hostport + encPath, scheme: scheme, hostport: hostport}, ""
+	o.base = scheme + "://" + o.hostport + o.path
+	return o, ""
+}
+
+// urlCharReason refuses the characters that have no place in an origin
+// URL: anything that could start userinfo, a query or a fragment, and
+// white space in any script.
+func urlCharReason(raw string) string {
+	for i, r := range raw {
+		switch {
+		case r < ' ' || r == 0x7f:
+			return "a control byte is not allowed in a URL"
+		case r == utf8.RuneError && !strings.HasPrefix(raw[i:], "\uFFFD"):
+			return "the URL is not valid UTF-8"
+		case unicode.Is(unicode.White_Space, r):
+			return fmt.Sprintf("white space (%U) is not allowed in a URL", r)
+		case r == '@':
+			return "userinfo (@) is not allowed in a URL"
+		case r == '?':
+			return "a query (?) is not allowed in an origin URL"
+		case r == '#':
+			return "a fragment (#) is not allowed in a URL"
+		case r == '\\':
+			return "a backslash is not allowed in a URL"
+		}
+	}
+	return ""
 }
 
 // parseAuthority splits and checks host[:port]; host comes back canonical.
@@ -138,42 +170,51 @@ func parseAuthority(a string, allowPrivate bool) (host, port, reason string) {
 		}
 		addr, host = ip, "["+ip.String()+"]"
 	} else {
-		host = strings.ToLower(hostPart)
+		host = toLowerASCII(hostPart)
 		if addr, reason = parseHostName(host); reason != "" {
 			return "", "", reason
 		}
 	}
-	if !allowPrivate {
-		if r := privateReason(host, addr); r != "" {
-			return "", "", r
+	if allowPrivate {
+		return host, port, ""
+	}
+	if addr.IsValid() {
+		if block, bad := NonRoutable(addr); bad {
+			return "", "", fmt.Sprintf("address %s is in %s, which is not publicly routable (loopback, private, link-local, metadata or special-purpose); private origins are not allowed", host, block)
 		}
+	} else if isLocalName(host) {
+		return "", "", fmt.Sprintf("host %q names this machine or its local network; private origins are not allowed", host)
 	}
 	return host, port, ""
 }
 
 // parseHostName checks a lower-cased host that is not in brackets: a
-// dotted-quad IPv4 address (addr is valid) or a DNS name of ASCII labels. The last
-// label may not be all digits, which refuses the inet_aton shorthands
-// (127.1, 2130706433, 0x7f.1) whose meaning differs between resolvers.
+// dotted-quad IPv4 address (addr is valid) or a DNS name of ASCII labels.
+//
+// A name whose last label some resolver reads as a number (all digits, or
+// "0x" and hex digits: WHATWG URL's "ends in a number") is not a DNS name.
+// glibc's inet_aton, curl and browsers read 127.1, 2130706433, 0x7f000001
+// and 127.0.0.0x1 as IPv4 addresses, so such a host must be a canonical
+// dotted quad or it is refused.
 func parseHostName(h string) (addr netip.Addr, reason string) {
 	if len(h) > 253 {
 		return addr, "the host name is longer than 253 bytes"
 	}
 	labels := strings.Split(h, ".")
-	if last := labels[len(labels)-1]; last != "" && allDigits(last) {
-		if len(labels) == 4 && allDigits(labels[0]) && allDigits(labels[1]) && allDigits(labels[2]) {
-			for _, l := range labels {
-				if len(l) > 1 && l[0] == '0' {
-					return addr, fmt.Sprintf("IPv4 address %q has a part with a leading zero", h)
-				}
-			}
-			ip, err := netip.ParseAddr(h)
-			if err != nil {
-				return addr, fmt.Sprintf("%q is not a valid IPv4 address", h)
-			}
-			return ip, ""
+	if last := labels[len(labels)-1]; endsInNumber(last) {
+		if len(labels) != 4 || !allDigits(labels[0]) || !allDigits(labels[1]) || !allDigits(labels[2]) || !allDigits(last) {
+			return addr, fmt.Sprintf("host %q ends in a number but is not a dotted-quad IPv4 address (resolvers read it as an address in ways that differ)", h)
 		}
-		return addr, fmt.Sprintf("host %q is neither a DNS name nor a dotted-quad IPv4 address", h)
+		for _, l := range labels {
+			if len(l) > 1 && l[0] == '0' {
+				return addr, fmt.Sprintf("IPv4 address %q has a part with a leading zero (resolvers read it as octal)", h)
+			}
+		}
+		ip, err := netip.ParseAddr(h)
+		if err != nil {
+			return addr, fmt.Sprintf("%q is not a valid IPv4 address", h)
+		}
+		return ip, ""
 	}
 	for _, l := range labels {
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
@@ -188,39 +229,20 @@ func parseHostName(h string) (addr netip.Addr, reason string) {
 	return addr, ""
 }
 
-// privateRanges are the address blocks an origin may only be in when the
-// caller allows private origins: a mirror rule is written by a bucket
-// owner, and must not make the storage server fetch from its own network.
-var privateRanges = []netip.Prefix{
-	netip.MustParsePrefix("127.0.0.0/8"),    // loopback
-	netip.MustParsePrefix("10.0.0.0/8"),     // private
-	netip.MustParsePrefix("172.16.0.0/12"),  // private
-	netip.MustParsePrefix("192.168.0.0/16"), // private
-	netip.MustParsePrefix("100.64.0.0/10"),  // shared (carrier-grade NAT)
-	netip.MustParsePrefix("169.254.0.0/16"), // link-local, cloud metadata
-	netip.MustParsePrefix("0.0.0.0/8"),      // unspecified
-	netip.MustParsePrefix("::1/128"),        // loopback
-	netip.MustParsePrefix("fc00::/7"),       // unique local
-	netip.MustParsePrefix("fe80::/10"),      // link-local
-	netip.MustParsePrefix("::/128"),         // unspecified
-	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64 reaches IPv4 space
-}
-
-// privateReason says why host may not be an origin, or "" when it may.
-func privateReason(host string, addr netip.Addr) string {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return fmt.Sprintf("host %q is a loopback name; private origins are not allowed", host)
+// endsInNumber: all digits, or "0x" followed by zero or more hex digits.
+func endsInNumber(label string) bool {
+	if allDigits(label) {
+		return true
 	}
-	if !addr.IsValid() {
-		return ""
+	if len(label) < 2 || label[0] != '0' || label[1] != 'x' {
+		return false
 	}
-	ip := addr.Unmap()
-	for _, p := range privateRanges {
-		if p.Contains(ip) {
-			return fmt.Sprintf("address %s is in %s, a loopback, private, link-local or otherwise internal range; private origins are not allowed", host, p)
+	for i := 2; i < len(label); i++ {
+		if !isHex(label[i]) {
+			return false
 		}
 	}
-	return ""
+	return true
 }
 
 func validPort(p string) bool {
@@ -232,15 +254,6 @@ func validPort(p string) bool {
 		n = n*10 + int(p[i]-'0')
 	}
 	return n <= 65535
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return len(s) > 0
 }
 
 // validBucket checks a BOS bucket name: 3-63 of a-z 0-9 -, starting and
@@ -255,39 +268,4 @@ func validBucket(b string) bool {
 		}
 	}
 	return true
-}
-
-// percentDecode decodes every %XX; ok is false for a % not followed by
-// two hex digits.
-func percentDecode(s string) (string, bool) {
-	if strings.IndexByte(s, '%') < 0 {
-		return s, true
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			b = append(b, s[i])
-			continue
-		}
-		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-			return "", false
-		}
-		b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-		i += 2
-	}
-	return string(b), true
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,7 +59,8 @@ func TestOriginKey(t *testing.T) {
 		{"prefix makes a dot segment", func(r *Rule) { r.Resource = "*"; r.Prefix = "." }, "/x", "", ErrUnsafeKey},
 		{"suffix makes a dot segment", func(r *Rule) { r.Resource = "*"; r.Suffix = "." }, "a/.", "", ErrUnsafeKey},
 		{"replace and rest make a dot segment", func(r *Rule) { r.Resource = "a*"; r.Version = "v2"; r.PrefixReplace = "x/." }, "a.", "", ErrUnsafeKey},
-		{"three dots are text", func(r *Rule) { r.Resource = "*"; r.Prefix = "." }, "..", "http://o.example.com/base/...", nil},
+		{"prefix and key make three dots", func(r *Rule) { r.Resource = "*"; r.Prefix = "." }, "..", "", ErrUnsafeKey},
+		{"prefix and key make a dotted name", func(r *Rule) { r.Resource = "*"; r.Prefix = "." }, ".x", "http://o.example.com/base/..x", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,8 +100,15 @@ func TestKeySafety(t *testing.T) {
 		{"a/..", "", ErrUnsafeKey},
 		{`a\..\b`, "", ErrUnsafeKey},
 		{`..\`, "", ErrUnsafeKey},
-		{"a/...", "/base/a/...", nil},
-		{" .. ", "/base/%20..%20", nil},
+		{"a/...", "", ErrUnsafeKey},
+		{" .. ", "", ErrUnsafeKey},
+		{".. /x", "", ErrUnsafeKey},
+		{"\uff0e\uff0e/x", "", ErrUnsafeKey},
+		{"a/\u2025/b", "", ErrUnsafeKey},
+		{"a\ufe68..\ufe68b", "", ErrUnsafeKey},
+		{"a..b/c", "/base/a..b/c", nil},
+		{"a/ /b", "/base/a/%20/b", nil},
+		{"\u2025x/y", "/base/%E2%80%A5x/y", nil},
 		{".hidden", "/base/.hidden", nil},
 		{"%2e%2e/x", "/base/%252e%252e/x", nil},
 		{".%2e/x", "/base/.%252e/x", nil},
@@ -212,7 +222,9 @@ func TestRedirectDecision(t *testing.T) {
 	eng := mustCompile(t, r)
 	d, err := eng.Resolve(&Request{Key: "a b", RawQuery: "v=1&Signature=x", Header: http.Header{"Accept": {"*/*"}}})
 	require.NoError(t, err)
-	assert.Equal(t, &Decision{Rule: 0, Mode: ModeRedirect, URLs: []string{"https://cdn.example.com/assets/a%20b?v=1"}, RedirectCode: 302}, d)
+	const location = "https://cdn.example.com/assets/a%20b?v=1"
+	assert.Equal(t, &Decision{Rule: 0, Mode: ModeRedirect, URLs: []string{location}, RedirectCode: 302,
+		Origins: []Origin{{Scheme: "https", Host: "cdn.example.com", Path: "/assets/a%20b", RawQuery: "v=1", url: location}}}, d)
 
 	r.RedirectCode = 301
 	d, err = mustCompile(t, r).Resolve(&Request{Key: "x"})
@@ -282,7 +294,10 @@ func TestAppendURLAllocatesNothing(t *testing.T) {
 	}
 }
 
-func TestDotSegmentAcrossParts(t *testing.T) {
+// docs/SEMANTICS.md §4 and revision 3, item 10: a segment made of "." and white space, with at
+// least one ".", is unsafe once the text is in NFKC form, across the
+// parts the origin key is made of.
+func TestUnsafeSegment(t *testing.T) {
 	tests := []struct {
 		parts []string
 		want  bool
@@ -291,18 +306,53 @@ func TestDotSegmentAcrossParts(t *testing.T) {
 		{[]string{".", "/x"}, true},
 		{[]string{"x.", "/y"}, false},
 		{[]string{"a/", ".", "."}, true},
-		{[]string{"a/", "..", "."}, false},
+		{[]string{"a/", "..", "."}, true},
 		{[]string{"a/", ".", ".", "/"}, true},
 		{[]string{`a\`, ".", `\b`}, true},
-		{[]string{"..."}, false},
+		{[]string{"..."}, true},
+		{[]string{".. "}, true},
+		{[]string{". ."}, true},
+		{[]string{"a/ /b"}, false},
+		{[]string{" "}, false},
 		{[]string{".hidden", "/a.b/", "c."}, false},
 		{[]string{"a/.", "b"}, false},
 		{[]string{"a/.", "/b"}, true},
 		{[]string{"..", "x"}, false},
 		{[]string{"x/..", ""}, true},
+		{[]string{"%2e%2e"}, false},
+		{[]string{"\uff0e\uff0e/x"}, true},        // fullwidth full stops
+		{[]string{"a/\u2025/b"}, true},            // two dot leader
+		{[]string{"a/\ufe52"}, true},              // small full stop
+		{[]string{"..\u00a0/x"}, true},            // no-break space
+		{[]string{"a/.\u3000."}, true},            // ideographic space
+		{[]string{"a\uff0f..\uff0fb"}, true},      // fullwidth solidus
+		{[]string{"a\uff3c..\uff3cb"}, true},      // fullwidth reverse solidus
+		{[]string{"a\ufe68..\ufe68b"}, true},      // small reverse solidus
+		{[]string{"\u2025x/y"}, false},            // "..x"
+		{[]string{"caf\u00e9/", ".", "."}, true},  // non-ASCII elsewhere, dots across parts
+		{[]string{"caf\u00e9/", ".", "x"}, false}, // ".x"
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, dotSegment(tt.parts), "%q", tt.parts)
-		assert.Equal(t, tt.want, refHasDotSegment(strings.Join(tt.parts, "")), "reference, %q", tt.parts)
+		assert.Equal(t, tt.want, unsafeSegment(tt.parts...), "%q", tt.parts)
+		assert.Equal(t, tt.want, refUnsafeSegment(strings.Join(tt.parts, "")), "reference, %q", tt.parts)
+	}
+	long := strings.Repeat("\u00e9", 600) + "/\uff0e\uff0e"
+	assert.True(t, unsafeSegment(long), "text longer than the stack buffer")
+}
+
+// The character-by-character decomposition of unsafeSegment agrees with
+// normalising the whole text, for every character before, after and
+// between dots, and with a space.
+func TestUnsafeSegmentEveryCharacter(t *testing.T) {
+	for r := rune(0x80); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		c := string(r)
+		for _, s := range []string{c, "." + c, c + ".", "." + c + ".", "a/" + c + "./b", c + " .", ".\u0301" + c} {
+			if unsafeSegment(s) != refUnsafeSegment(s) {
+				t.Fatalf("%U in %q: engine %v, NFKC reference %v", r, s, unsafeSegment(s), refUnsafeSegment(s))
+			}
+		}
 	}
 }

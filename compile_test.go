@@ -10,115 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// problemPaths returns the paths of a *CompileError, in order.
-func problemPaths(t *testing.T, err error) []string {
-	t.Helper()
-	var ce *CompileError
-	require.True(t, errors.As(err, &ce), "want a *CompileError, got %v", err)
-	var paths []string
-	for _, p := range ce.Problems {
-		paths = append(paths, p.Path)
-	}
-	return paths
-}
-
-func TestParseDocumentFormats(t *testing.T) {
-	tests := []struct {
-		name, doc string
-		format    Format
-		want      Format
-		rules     []Rule
-	}{
-		{"auto bos", `{"bucketMirroringConfiguration":[{"mode":"fetch","sourceUrl":"http://o.example.com","resource":"*"}]}`,
-			FormatAuto, FormatBOS, []Rule{{Mode: ModeFetch, SourceURL: "http://o.example.com", Resource: "*"}}},
-		{"auto qingstor", `{"source_site":"http://o.example.com/"}`,
-			FormatAuto, FormatQingStor, []Rule{{Mode: ModeFetch, SourceURL: "http://o.example.com/", Resource: "*"}}},
-		{"auto native", `{"rules":[{"mode":"redirect","sourceUrl":"o.example.com","resource":"a","redirectCode":307}]}`,
-			FormatAuto, FormatNative, []Rule{{Mode: ModeRedirect, SourceURL: "o.example.com", Resource: "a", RedirectCode: 307}}},
-		{"auto prefers bos over source_site", `{"source_site":"x","bucketMirroringConfiguration":[]}`,
-			FormatAuto, FormatBOS, []Rule{}},
-		{"bos ignores native-only fields", `{"bucketMirroringConfiguration":[{"mode":"fetch","resource":"a","redirectCode":"bad","resourceSyntax":"glob"}]}`,
-			FormatBOS, FormatBOS, []Rule{{Mode: ModeFetch, Resource: "a"}}},
-		{"names case-insensitive, last wins", `{"rules":[{"MODE":"fetch","passQueryString":true,"passQuerystring":false,"Resource":"a","resource":"b"}]}`,
-			FormatNative, FormatNative, []Rule{{Mode: ModeFetch, Resource: "b"}}},
-		{"null and empty are unset", `{"rules":[{"mode":"fetch","version":null,"prefix":"","passHeaders":null,"customHeaders":null,"passQuerystring":null,"redirectCode":null}]}`,
-			FormatNative, FormatNative, []Rule{{Mode: ModeFetch}}},
-		{"unknown fields ignored", `{"rules":[{"mode":"fetch","allHeader":{"x":[1]},"zzz":null}],"other":1}`,
-			FormatNative, FormatNative, []Rule{{Mode: ModeFetch}}},
-		{"header lists", `{"rules":[{"passHeaders":["A","b"],"ignoreHeaders":["c"],"customHeaders":[{"headerName":"X","headerValue":"1"},{"HEADERNAME":"Y"}]}]}`,
-			FormatNative, FormatNative, []Rule{{PassHeaders: []string{"A", "b"}, IgnoreHeaders: []string{"c"},
-				CustomHeaders: []Header{{"X", "1"}, {"Y", ""}}}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			doc, err := ParseDocument([]byte(tt.doc), tt.format)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, doc.Format)
-			assert.Equal(t, tt.rules, doc.Rules)
-		})
-	}
-}
-
-func TestParseDocumentTypeErrors(t *testing.T) {
-	tests := []struct {
-		doc    string
-		format Format
-		paths  []string
-	}{
-		{`[]`, FormatAuto, []string{"document"}},
-		{`{"rules":[`, FormatNative, []string{"document"}},
-		{`{"rules":{}}`, FormatNative, []string{"rules"}},
-		{`{"rules":[null, 3, "x"]}`, FormatNative, []string{"rules[0]", "rules[1]", "rules[2]"}},
-		{`{"rules":[{"mode":1,"passQuerystring":"false","redirectCode":"302","resource":[]}]}`, FormatNative,
-			[]string{"rules[0].mode", "rules[0].resource", "rules[0].passQuerystring", "rules[0].redirectCode"}},
-		{`{"rules":[{"redirectCode":302.5}]}`, FormatNative, []string{"rules[0].redirectCode"}},
-		{`{"rules":[{"passHeaders":[null,"a",1],"ignoreHeaders":"x"}]}`, FormatNative,
-			[]string{"rules[0].passHeaders[0]", "rules[0].passHeaders[2]", "rules[0].ignoreHeaders"}},
-		{`{"rules":[{"customHeaders":[null,{"headerName":1,"headerValue":"v"},"s"]}]}`, FormatNative,
-			[]string{"rules[0].customHeaders[0]", "rules[0].customHeaders[1].headerName", "rules[0].customHeaders[2]"}},
-		{`{"source_site":5}`, FormatQingStor, []string{"source_site"}},
-		{`{"rules":[]}`, "xml", []string{"format"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.doc, func(t *testing.T) {
-			_, err := ParseDocument([]byte(tt.doc), tt.format)
-			require.Error(t, err)
-			assert.Equal(t, tt.paths, problemPaths(t, err))
-		})
-	}
-}
-
-// Load lists parse and validation problems together, and a field whose
-// type was wrong is reported once, not also as missing.
-func TestLoadListsEveryProblemOnce(t *testing.T) {
-	doc := `{"rules":[
-		{"mode":5,"sourceUrl":"http://o.example.com","resource":"a"},
-		{"mode":"fetch","sourceUrl":"ftp://o.example.com","resource":"b","version":"v3"},
-		{"mode":"fetch","sourceUrl":"http://o.example.com","resource":"","storageClass":"GOLD","redirectCode":200}]}`
-	_, err := Load([]byte(doc), FormatAuto)
-	require.Error(t, err)
-	assert.Equal(t, []string{
-		"rules[0].mode",
-		"rules[1].sourceUrl", "rules[1].version",
-		"rules[2].storageClass", "rules[2].redirectCode", "rules[2].resource",
-	}, problemPaths(t, err))
-}
-
-func TestFieldErrorTakesApart(t *testing.T) {
-	_, err := Load([]byte(`{"bucketMirroringConfiguration":[
-		{"mode":"fetch","sourceUrl":"http://o.example.com","resource":"a/*"},
-		{"mode":"fetch","sourceUrl":"http://o.example.com","resource":"b/*"},
-		{"mode":"fetch","sourceUrl":"http://o.example.com","resource":"c/*"},
-		{"mode":"fetch","sourceUrl":"gopher://o.example.com","resource":"d/*"}]}`), FormatBOS)
-	var fe *FieldError
-	require.True(t, errors.As(err, &fe))
-	assert.Equal(t, 3, fe.Rule)
-	assert.Equal(t, "sourceUrl", fe.Field)
-	assert.Equal(t, "bucketMirroringConfiguration[3].sourceUrl", fe.Path)
-	assert.Equal(t, `scheme "gopher" is not http, https or bos`, fe.Reason)
-	assert.Equal(t, `bucketMirroringConfiguration[3].sourceUrl: scheme "gopher" is not http, https or bos`, err.Error())
-}
-
 func TestValidation(t *testing.T) {
 	ok := Rule{Mode: ModeFetch, SourceURL: "http://o.example.com", Resource: "a/*"}
 	long := strings.Repeat("x", 1025)
@@ -152,7 +43,12 @@ func TestValidation(t *testing.T) {
 		{"fixedKey dot segment", func(r *Rule) { r.FixedKey = "a/../b" }, "fixedKey"},
 		{"fixedKey backslash dot segment", func(r *Rule) { r.FixedKey = `a\.\b` }, "fixedKey"},
 		{"version", func(r *Rule) { r.Version = "V2" }, "version"},
-		{"storageClass", func(r *Rule) { r.StorageClass = "standard" }, "storageClass"},
+		{"storageClass", func(r *Rule) { r.StorageClass = "GOLD" }, "storageClass"},
+		{"storageClass in any case", func(r *Rule) { r.StorageClass = "standard_Ia" }, ""},
+		{"fixedKey dots and a space", func(r *Rule) { r.FixedKey = "x/.. /y" }, "fixedKey"},
+		{"fixedKey three dots", func(r *Rule) { r.FixedKey = "x/.../y" }, "fixedKey"},
+		{"fixedKey fullwidth dots", func(r *Rule) { r.FixedKey = "x/\uff0e\uff0e/y" }, "fixedKey"},
+		{"fixedKey dotted name", func(r *Rule) { r.FixedKey = "x/.well-known/a..b" }, ""},
 		{"redirectCode", func(r *Rule) { r.RedirectCode = 304 }, "redirectCode"},
 		{"redirectCode ok", func(r *Rule) { r.RedirectCode = 308 }, ""},
 		{"private origin", func(r *Rule) { r.SourceURL = "http://10.1.2.3/" }, "sourceUrl"},
@@ -176,11 +72,11 @@ func TestValidation(t *testing.T) {
 	}
 }
 
-func TestAllowPrivateOrigins(t *testing.T) {
+func TestCompilerAllowPrivateOrigins(t *testing.T) {
 	rules := []Rule{{Mode: ModeFetch, SourceURL: "http://localhost:9000/b", Resource: "*"}}
 	_, err := Compile(rules)
 	require.Error(t, err)
-	eng, err := Compile(rules, AllowPrivateOrigins())
+	eng, err := Compiler{AllowPrivateOrigins: true}.Compile(rules)
 	require.NoError(t, err)
 	p, b := eng.Origins(0)
 	assert.Equal(t, "http://localhost:9000/b/", p)
@@ -253,15 +149,29 @@ func TestBOSHeaderListLimit(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-func TestDocumentCompileUsesDocumentPaths(t *testing.T) {
-	doc, err := ParseDocument([]byte(`{"source_site":"ftp://example.com/"}`), FormatAuto)
-	require.NoError(t, err)
-	_, err = doc.Compile()
-	assert.Equal(t, []string{"source_site"}, problemPaths(t, err))
+// Revision 3, item 9 (docs/SEMANTICS.md §3, §1): a BOS document over 20 rules gets the count error and no
+// overlap check, and no compile error lists more than 100 problems.
+func TestRefusalsAreBounded(t *testing.T) {
+	stars := make([]string, 4000)
+	for i := range stars {
+		stars[i] = "*"
+	}
+	_, err := Load([]byte(bosDoc(stars...)), FormatBOS)
+	assert.Equal(t, []string{"bucketMirroringConfiguration"}, problemPaths(t, err))
+	assert.Equal(t, "bucketMirroringConfiguration: BOS takes 1 to 20 rules, the document has 4000", err.Error())
 
-	doc, err = ParseDocument([]byte(bosDoc("a/*")), FormatAuto)
-	require.NoError(t, err)
-	eng, err := doc.Compile()
-	require.NoError(t, err)
-	assert.Equal(t, 1, eng.Len())
+	bad := make([]string, 250)
+	for i := range bad {
+		bad[i] = `{"mode":"pull"}`
+	}
+	_, err = Load([]byte(`{"rules":[`+strings.Join(bad, ",")+`]}`), FormatNative)
+	var ce *CompileError
+	require.True(t, errors.As(err, &ce))
+	assert.Len(t, ce.Problems, MaxProblems)
+	assert.Equal(t, 3*250-MaxProblems, ce.More, "mode, sourceUrl and resource of every rule")
+	lines := strings.Split(err.Error(), "\n")
+	assert.Len(t, lines, MaxProblems+1)
+	assert.Equal(t, "… and 650 more problems", lines[MaxProblems])
+	assert.Equal(t, "rules[0].mode", ce.Problems[0].Path, "document order")
+	assert.Equal(t, "rules[33].mode", ce.Problems[99].Path)
 }

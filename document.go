@@ -1,0 +1,405 @@
+package mirror
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Reading a rules document (docs/SEMANTICS.md §1): the top level picks the
+// format, then each RULE object is read field by field, so that a value of
+// the wrong JSON type is reported once, at its own path, and does not hide
+// the other fields' problems.
+
+// Load reads, validates and compiles a rules document with the zero
+// Compiler's options.
+func Load(data []byte, format Format) (*Engine, error) {
+	return Compiler{}.Load(data, format)
+}
+
+// Load reads, validates and compiles a rules document. A document that is
+// not JSON, has values of the wrong JSON types, or rules that do not
+// validate gives one *CompileError listing the problems of all three
+// steps, in document order.
+//
+// Field names match case-insensitively and the last of two equal names
+// wins, as with encoding/json, so both passQuerystring (BOS's Go SDK) and
+// passQueryString (its Java SDK) are read. null, missing and "" fields are
+// unset; unknown fields are ignored.
+func (c Compiler) Load(data []byte, format Format) (*Engine, error) {
+	b := newBuild(c, FormatNative)
+	top, ok := readTop(data, format, &b.probs)
+	if !ok {
+		return nil, b.probs.err()
+	}
+	b.setFormat(top.format)
+	if top.format == FormatQingStor {
+		r := Rule{Mode: ModeFetch, SourceURL: top.site, Resource: "*"}
+		var unset fieldSet
+		if top.badSite {
+			unset = fieldSet{"sourceUrl": true}
+		}
+		b.count(1, 1)
+		b.add(r, 0, unset)
+		return b.finish()
+	}
+	// A list item can be as short as "1,": the build is sized by what the
+	// document can hold as rules, not by the item count alone.
+	b.count(len(top.items), min(len(top.items), len(data)/32))
+	for i, item := range top.items {
+		var r Rule
+		unset := parseRule(item, top.format, &r, i, &b.probs)
+		b.add(r, i, unset)
+	}
+	return b.finish()
+}
+
+// topLevel is what the top level of a document holds.
+type topLevel struct {
+	format  Format
+	items   []json.RawMessage // bos and native: the RULE objects
+	site    string            // qingstor: source_site
+	badSite bool              // source_site was not a string
+}
+
+// readTop reads the top level of a document and resolves FormatAuto.
+func readTop(data []byte, format Format, probs *problems) (topLevel, bool) {
+	var raw struct {
+		BOS      json.RawMessage `json:"bucketMirroringConfiguration"`
+		QingStor json.RawMessage `json:"source_site"`
+		Native   json.RawMessage `json:"rules"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		probs.add(-1, "document", jsonReason(data, err))
+		return topLevel{}, false
+	}
+	present := func(v json.RawMessage) bool { return !isNull(v) }
+	switch format {
+	case FormatAuto, "":
+		switch {
+		case present(raw.BOS):
+			format = FormatBOS
+		case present(raw.QingStor):
+			format = FormatQingStor
+		case present(raw.Native):
+			format = FormatNative
+		default:
+			probs.add(-1, "document", `has none of "bucketMirroringConfiguration" (bos), "source_site" (qingstor) `+
+				`or "rules" (native); a misspelt member would compile into rules that match nothing`)
+			return topLevel{}, false
+		}
+	case FormatBOS, FormatQingStor, FormatNative:
+	default:
+		probs.add(-1, "format", fmt.Sprintf("%q is not auto, bos, qingstor or native", string(format)))
+		return topLevel{}, false
+	}
+	top := topLevel{format: format}
+	probs.at = namerFor(format)
+	member := map[Format]struct {
+		name string
+		v    json.RawMessage
+	}{
+		FormatBOS:      {"bucketMirroringConfiguration", raw.BOS},
+		FormatQingStor: {"source_site", raw.QingStor},
+		FormatNative:   {"rules", raw.Native},
+	}[format]
+	if !present(member.v) {
+		probs.add(-1, "document", fmt.Sprintf("a %s document needs a %q member", format, member.name))
+		return top, false
+	}
+	if format == FormatQingStor {
+		var ok bool
+		if top.site, ok = decodeString(member.v); !ok {
+			probs.add(-1, "", "must be a string")
+			top.badSite = true
+		}
+		return top, true
+	}
+	if json.Unmarshal(member.v, &top.items) != nil {
+		probs.add(-1, "", "must be a list of rules")
+		return top, false
+	}
+	return top, true
+}
+
+// jsonReason words an encoding/json error for a person: where the problem
+// is, as a line and a byte column, and never a Go type name.
+func jsonReason(data []byte, err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		line, col := lineColumn(data, max(syn.Offset-1, 0))
+		return fmt.Sprintf("line %d, column %d: %s", line, col, syn.Error())
+	}
+	kind := "value"
+	switch b := bytes.TrimSpace(data); {
+	case len(b) == 0:
+	case b[0] == '[':
+		kind = "list"
+	case b[0] == '"':
+		kind = "string"
+	case b[0] == 't' || b[0] == 'f':
+		kind = "boolean"
+	default:
+		kind = "number"
+	}
+	return "must be a JSON object ({...}), not a " + kind
+}
+
+// lineColumn gives the 1-based line and byte column of data[off].
+func lineColumn(data []byte, off int64) (line, col int) {
+	off = min(off, int64(len(data)))
+	before := data[:off]
+	line = 1 + bytes.Count(before, []byte{'\n'})
+	col = int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// pathNamer turns (rule index, field) into a document path such as
+// "bucketMirroringConfiguration[3].sourceUrl" (docs/SEMANTICS.md §1).
+type pathNamer struct {
+	list     string // "bucketMirroringConfiguration" or "rules"
+	qingstor bool   // every path is "source_site"
+}
+
+func namerFor(f Format) pathNamer {
+	switch f {
+	case FormatBOS:
+		return pathNamer{list: "bucketMirroringConfiguration"}
+	case FormatQingStor:
+		return pathNamer{qingstor: true}
+	}
+	return pathNamer{list: "rules"}
+}
+
+func (n pathNamer) path(i int, field string) string {
+	switch {
+	case field == "document" || field == "format":
+		return field
+	case n.qingstor:
+		return "source_site"
+	case i < 0:
+		return n.list
+	case field == "":
+		return n.list + "[" + strconv.Itoa(i) + "]"
+	}
+	return n.list + "[" + strconv.Itoa(i) + "]." + field
+}
+
+// fieldSet is a set of rule field names (JSON spelling).
+type fieldSet map[string]bool
+
+// wholeRule in a fieldSet means the rule was not an object at all.
+const wholeRule = "*"
+
+// rawRule receives one RULE object. Decoding into json.RawMessage fields
+// lets encoding/json do the name matching (case-insensitive, last
+// occurrence wins) while each value's type is checked field by field.
+type rawRule struct {
+	Mode            json.RawMessage `json:"mode"`
+	SourceURL       json.RawMessage `json:"sourceUrl"`
+	BackSourceURL   json.RawMessage `json:"backSourceUrl"`
+	Resource        json.RawMessage `json:"resource"`
+	Prefix          json.RawMessage `json:"prefix"`
+	Suffix          json.RawMessage `json:"suffix"`
+	FixedKey        json.RawMessage `json:"fixedKey"`
+	Version         json.RawMessage `json:"version"`
+	PrefixReplace   json.RawMessage `json:"prefixReplace"`
+	PassQueryString json.RawMessage `json:"passQuerystring"`
+	StorageClass    json.RawMessage `json:"storageClass"`
+	PassHeaders     json.RawMessage `json:"passHeaders"`
+	IgnoreHeaders   json.RawMessage `json:"ignoreHeaders"`
+	CustomHeaders   json.RawMessage `json:"customHeaders"`
+	RedirectCode    json.RawMessage `json:"redirectCode"`
+	ResourceSyntax  json.RawMessage `json:"resourceSyntax"`
+}
+
+type rawHeader struct {
+	Name  json.RawMessage `json:"headerName"`
+	Value json.RawMessage `json:"headerValue"`
+}
+
+// parseRule fills r from one RULE object of a format's document and
+// returns the fields whose value had the wrong type (reported here, unset
+// in r).
+func parseRule(item json.RawMessage, format Format, r *Rule, i int, probs *problems) fieldSet {
+	var raw rawRule
+	if isNull(item) || json.Unmarshal(item, &raw) != nil {
+		probs.add(i, "", "must be a rule object")
+		return fieldSet{wholeRule: true}
+	}
+	var bad fieldSet
+	mark := func(field string) {
+		if bad == nil {
+			bad = fieldSet{}
+		}
+		bad[field] = true
+	}
+	fail := func(field, reason string) {
+		probs.add(i, field, reason)
+		mark(field)
+	}
+	str := func(field string, v json.RawMessage, dst *string) {
+		if s, ok := decodeString(v); ok {
+			*dst = s
+		} else {
+			fail(field, "must be a string")
+		}
+	}
+	var mode string
+	str("mode", raw.Mode, &mode)
+	r.Mode = Mode(mode)
+	str("sourceUrl", raw.SourceURL, &r.SourceURL)
+	str("backSourceUrl", raw.BackSourceURL, &r.BackSourceURL)
+	str("resource", raw.Resource, &r.Resource)
+	str("prefix", raw.Prefix, &r.Prefix)
+	str("suffix", raw.Suffix, &r.Suffix)
+	str("fixedKey", raw.FixedKey, &r.FixedKey)
+	str("version", raw.Version, &r.Version)
+	str("prefixReplace", raw.PrefixReplace, &r.PrefixReplace)
+	str("storageClass", raw.StorageClass, &r.StorageClass)
+	if !decodeBool(raw.PassQueryString, format == FormatBOS, &r.PassQueryString) {
+		if format == FormatBOS {
+			fail("passQuerystring", `must be true or false (or the string "true" or "false")`)
+		} else {
+			fail("passQuerystring", "must be true or false")
+		}
+	}
+	var ok bool
+	if r.PassHeaders, ok = decodeNames("passHeaders", raw.PassHeaders, i, probs); !ok {
+		mark("passHeaders")
+	}
+	if r.IgnoreHeaders, ok = decodeNames("ignoreHeaders", raw.IgnoreHeaders, i, probs); !ok {
+		mark("ignoreHeaders")
+	}
+	if r.CustomHeaders, ok = decodeHeaders(raw.CustomHeaders, i, probs); !ok {
+		mark("customHeaders")
+	}
+	switch format {
+	case FormatNative:
+		if !isNull(raw.RedirectCode) && json.Unmarshal(raw.RedirectCode, &r.RedirectCode) != nil {
+			fail("redirectCode", "must be an integer")
+		}
+		str("resourceSyntax", raw.ResourceSyntax, &r.ResourceSyntax)
+	case FormatBOS:
+		// BOS's Go SDK test and the bcecmd guide send rules without a
+		// resource, and BOS takes them as covering every key.
+		if r.Resource == "" && !bad["resource"] {
+			r.Resource = "*"
+		}
+	}
+	return bad
+}
+
+// decodeBool reads a JSON boolean into dst; with strings, also the BOS
+// Java SDK's "true" and "false" ("" is unset). ok is false for anything
+// else.
+func decodeBool(v json.RawMessage, strings bool, dst *bool) bool {
+	if isNull(v) {
+		return true
+	}
+	if json.Unmarshal(v, dst) == nil {
+		return true
+	}
+	if !strings {
+		return false
+	}
+	s, ok := decodeString(v)
+	switch {
+	case !ok:
+		return false
+	case s == "true":
+		*dst = true
+	case s == "false", s == "":
+	default:
+		return false
+	}
+	return true
+}
+
+// decodeNames reads a list of header names; a non-list or a non-string
+// element is reported at the list or the element, and ok is false.
+func decodeNames(field string, v json.RawMessage, i int, probs *problems) (names []string, ok bool) {
+	if isNull(v) {
+		return nil, true
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(v, &items) != nil {
+		probs.add(i, field, "must be a list of header names")
+		return nil, false
+	}
+	names = make([]string, 0, len(items))
+	ok = true
+	for j, item := range items {
+		s, isStr := decodeString(item)
+		if !isStr || isNull(item) {
+			probs.add(i, field+"["+strconv.Itoa(j)+"]", "must be a string")
+			ok = false
+			continue
+		}
+		names = append(names, s)
+	}
+	if !ok {
+		return nil, false
+	}
+	return names, true
+}
+
+// decodeHeaders reads customHeaders the way decodeNames reads a name list.
+func decodeHeaders(v json.RawMessage, i int, probs *problems) (hs []Header, ok bool) {
+	const field = "customHeaders"
+	if isNull(v) {
+		return nil, true
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(v, &items) != nil {
+		probs.add(i, field, "must be a list of {headerName, headerValue} objects")
+		return nil, false
+	}
+	hs = make([]Header, 0, len(items))
+	ok = true
+	for j, item := range items {
+		at := field + "[" + strconv.Itoa(j) + "]"
+		var raw rawHeader
+		if isNull(item) || json.Unmarshal(item, &raw) != nil {
+			probs.add(i, at, "must be a {headerName, headerValue} object")
+			ok = false
+			continue
+		}
+		name, okName := decodeString(raw.Name)
+		value, okValue := decodeString(raw.Value)
+		if !okName {
+			probs.add(i, at+".headerName", "must be a string")
+		}
+		if !okValue {
+			probs.add(i, at+".headerValue", "must be a string")
+		}
+		if !okName || !okValue {
+			ok = false
+			continue
+		}
+		hs = append(hs, Header{Name: name, Value: value})
+	}
+	if !ok {
+		return nil, false
+	}
+	return hs, true
+}
+
+// decodeString reads a JSON string; null and absent are "" and ok.
+func decodeString(v json.RawMessage) (string, bool) {
+	if isNull(v) {
+		return "", true
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+func isNull(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) == 0 || string(v) == "null"
+}
