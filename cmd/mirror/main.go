@@ -1,14 +1,17 @@
-// Command mirror evaluates and checks mirror back-to-origin rule documents.
+// Command mirror evaluates and checks mirror back-to-origin rule
+// documents, and runs a mirror gateway.
 //
 //	mirror eval  -rules FILE [-format auto|bos|qingstor|native] [-allow-private-origins] < requests.jsonl
 //	mirror check -rules FILE [-format auto|bos|qingstor|native] [-allow-private-origins] [-json]
+//	mirror serve -data DIR [-listen ADDR] [-bucket NAME=FILE]... [flags]
 //
 // eval reads one JSON request per line, {"key": "...", "query": "...",
 // "headers": {"Name": ["v"]}}, and writes one JSON decision per line.
 // check prints the rules as the engine compiled them, one line each, or as
 // JSON. -rules - reads the document from standard input (for eval, the
 // requests follow it there). A document that does not compile gives every
-// problem on standard error, one per line, and exit status 2.
+// problem on standard error, one per line, and exit status 2. serve runs
+// the gateway of docs/SERVING.md until SIGINT or SIGTERM.
 package main
 
 import (
@@ -33,6 +36,8 @@ commands:
          decide each request (one JSON object per line) and print one decision per line
   check  -rules FILE [-format auto|bos|qingstor|native] [-allow-private-origins] [-json]
          validate a document and print its rules
+  serve  -data DIR [-listen ADDR] [-bucket NAME=FILE]... [flags]
+         run a mirror gateway: serve stored objects, fetch missing ones from their origins
 
 -rules - reads the document from standard input.
 Run "mirror <command> -h" for a command's flags.
@@ -48,6 +53,7 @@ type command struct {
 var commands = []command{
 	{"eval", evalFlags},
 	{"check", checkFlags},
+	{"serve", serveFlags},
 }
 
 // env is what a command runs with.

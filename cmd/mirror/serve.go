@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/pull"
+)
+
+// listFlag is a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// serveConfig is what the serve flags say.
+type serveConfig struct {
+	listen, data, domain   string
+	buckets, resolve       listFlag
+	allowPrivate           bool
+	bosCredentials         string
+	bosInsecureHTTP        bool
+	fetcher                pull.Fetcher
+	maxObjectSize          int64
+	grace                  time.Duration
+	logFormat              string
+	readHeader, idleClient time.Duration
+}
+
+func serveFlags(fs *flag.FlagSet) func(*env) int {
+	c := &serveConfig{}
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "`address` to serve on (127.0.0.1:0 picks a free port)")
+	fs.StringVar(&c.data, "data", "", "the store: a `directory` (made if missing)")
+	fs.Var(&c.buckets, "bucket", "`NAME=FILE`: load FILE (format auto-detected) as bucket NAME's rules (repeatable)")
+	fs.StringVar(&c.domain, "domain", "", "serve BUCKET.`DOMAIN` virtual-host style too")
+	fs.BoolVar(&c.allowPrivate, "allow-private-origins", false, "allow loopback, private and other non-routable origins (rules and dial guard)")
+	fs.Var(&c.resolve, "resolve", "`HOST:PORT:ADDR`: dial ADDR for HOST:PORT, as curl --resolve (repeatable); the dial guard judges ADDR")
+	fs.StringVar(&c.bosCredentials, "bos-origin-credentials", "", `JSON `+"`file`"+` of bos:// origin credentials per gateway bucket: {"BUCKET": {"accessKeyId", "secretAccessKey", "endpoints", "buckets"}}`)
+	fs.BoolVar(&c.bosInsecureHTTP, "bos-insecure-http", false, "fetch bos:// origins over http (loopback tests only)")
+	fs.DurationVar(&c.fetcher.DialTimeout, "dial-timeout", 5*time.Second, "connect and TLS handshake timeout per origin")
+	fs.DurationVar(&c.fetcher.HeaderTimeout, "header-timeout", 10*time.Second, "wait for an origin's response headers")
+	fs.DurationVar(&c.fetcher.IdleTimeout, "idle-timeout", 30*time.Second, "wait for the next body byte from an origin")
+	fs.DurationVar(&c.fetcher.FetchTimeout, "fetch-timeout", time.Hour, "bound on a whole fetch")
+	fs.Int64Var(&c.maxObjectSize, "max-object-size", 5368709120, "largest object fetched, in `bytes`")
+	fs.IntVar(&c.fetcher.MaxFetches, "max-fetches", 64, "most fetches running at once")
+	fs.DurationVar(&c.fetcher.NegativeTTL, "negative-ttl", 0, "remember an origin's 404 this long (0: not at all)")
+	fs.DurationVar(&c.grace, "grace", 30*time.Second, "on SIGINT or SIGTERM, how long running fetches may take to finish")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log lines as json or text")
+	c.readHeader, c.idleClient = 10*time.Second, 120*time.Second
+	return func(e *env) int { return serve(e, c) }
+}
+
+// bucketRules holds the compiled rules of each bucket.
+type bucketRules struct {
+	mu    sync.RWMutex
+	rules map[string]*mirror.Engine
+}
+
+func (b *bucketRules) get(_ context.Context, bucket string) (*mirror.Engine, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.rules[bucket], nil
+}
+
+func serve(e *env, c *serveConfig) int {
+	if len(e.args) > 0 {
+		e.errorf("unexpected argument %q", e.args[0])
+		return 2
+	}
+	if c.data == "" {
+		e.errorf("-data is required: the directory objects are stored in")
+		return 2
+	}
+	var handler slog.Handler
+	switch c.logFormat {
+	case "json":
+		handler = slog.NewJSONHandler(e.stderr, nil)
+	case "text":
+		handler = slog.NewTextHandler(e.stderr, nil)
+	default:
+		e.errorf("-log-format %q is not json or text", c.logFormat)
+		return 2
+	}
+	logger := slog.New(handler)
+
+	rules := &bucketRules{rules: map[string]*mirror.Engine{}}
+	compiler := mirror.Compiler{AllowPrivateOrigins: c.allowPrivate}
+	for _, b := range c.buckets {
+		name, file, ok := strings.Cut(b, "=")
+		if !ok || !pull.ValidBucket(name) {
+			e.errorf("-bucket %q: want NAME=FILE with a valid bucket name", b)
+			return 2
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			e.errorf("%v", err)
+			return 2
+		}
+		eng, err := compiler.Load(data, mirror.FormatAuto)
+		if err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				e.errorf("%s: %s", file, line)
+			}
+			return 2
+		}
+		rules.rules[name] = eng
+	}
+	resolve := map[string]string{}
+	for _, r := range c.resolve {
+		i := strings.LastIndexByte(r, ':')
+		hostport, addr := r[:max(i, 0)], r[i+1:]
+		if _, _, err := net.SplitHostPort(hostport); i < 0 || err != nil || net.ParseIP(strings.Trim(addr, "[]")) == nil {
+			e.errorf("-resolve %q: want HOST:PORT:ADDR", r)
+			return 2
+		}
+		resolve[hostport] = strings.Trim(addr, "[]")
+	}
+	var bosCreds map[string]*pull.BOSCredentials
+	if c.bosCredentials != "" {
+		data, err := os.ReadFile(c.bosCredentials)
+		if err == nil {
+			err = json.Unmarshal(data, &bosCreds)
+		}
+		if err != nil {
+			e.errorf("-bos-origin-credentials: %v", err)
+			return 2
+		}
+	}
+	store, err := pull.OpenDirStore(c.data)
+	if err != nil {
+		e.errorf("-data: %v", err)
+		return 2
+	}
+	defer store.Close()
+
+	f := &c.fetcher
+	f.Store, f.AllowPrivateOrigins, f.Resolve, f.Logger = store, c.allowPrivate, resolve, logger
+	f.MaxObjectSize, f.BOSInsecureHTTP = c.maxObjectSize, c.bosInsecureHTTP
+	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
+	h := &pull.Handler{Store: store, Fetcher: f, Rules: rules.get, Domain: c.domain, Logger: logger}
+
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		e.errorf("%v", err)
+		return 2
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: c.readHeader, IdleTimeout: c.idleClient, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+	// The ready line comes before any other line that holds a URL.
+	fmt.Fprintf(e.stderr, "listening on http://%s\n", ln.Addr())
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		e.errorf("%v", err)
+		return 1
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", c.grace)
+	shutdown, cancel := context.WithTimeout(context.Background(), c.grace)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		logger.Warn("shutdown", "error", err)
+	}
+	if err := f.Shutdown(shutdown); err != nil {
+		logger.Warn("fetches cut at the end of the grace period", "error", err)
+	}
+	return 0
+}

@@ -1,0 +1,271 @@
+package pull
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"regexp"
+	"time"
+)
+
+// DirStore keeps objects in a local directory, one file each.
+//
+// A key never becomes a path: an object of bucket B and key K lives at
+// objects/B/HH/H, where H is the hex SHA-256 of K and HH its first two
+// digits. So "a/../../x", "x/" next to "x", "CON", a 1024-byte key and
+// any other key the engine accepts are stored alike, and none can name a
+// file outside the directory; every file is opened through an os.Root
+// besides. Bucket names are checked against BOS's rule before they are
+// used as a directory name.
+//
+// A file holds the object's bytes, then its metadata and key as JSON, then
+// the JSON's length and a magic number, so that the bytes start at offset
+// 0 while they are written. A commit writes a temporary file in the
+// object's own directory, syncs it, renames it over the object's name and
+// syncs the directory: a reader sees the whole old object, the whole new
+// one, or none, and two processes committing one key at once leave one
+// whole object.
+type DirStore struct {
+	root *os.Root
+}
+
+// OpenDirStore opens (and makes, if missing) a directory store.
+func OpenDirStore(dir string) (*DirStore, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &DirStore{root: root}, nil
+}
+
+// Close releases the directory.
+func (s *DirStore) Close() error { return s.root.Close() }
+
+// validBucket is BOS's bucket name rule, which every bucket of a gateway
+// follows.
+var validBucket = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+
+// ValidBucket reports whether name is a valid bucket name:
+// ^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$, as BOS has it.
+func ValidBucket(name string) bool { return validBucket.MatchString(name) }
+
+// objectPath is where a key lives: no byte of the key reaches the path.
+func objectPath(bucket, key string) (dir, file string, err error) {
+	if !ValidBucket(bucket) {
+		return "", "", fmt.Errorf("pull: invalid bucket name %q", bucket)
+	}
+	sum := sha256.Sum256([]byte(key))
+	name := hex.EncodeToString(sum[:])
+	dir = path.Join("objects", bucket, name[:2])
+	return dir, path.Join(dir, name), nil
+}
+
+// dirMeta is the JSON written after an object's bytes.
+type dirMeta struct {
+	Key          []byte      `json:"key"` // bytes, not a JSON string: any key round-trips
+	Size         int64       `json:"size"`
+	ETag         string      `json:"etag"`
+	LastModified time.Time   `json:"lastModified"`
+	Header       http.Header `json:"header,omitempty"`
+	StorageClass string      `json:"storageClass,omitempty"`
+}
+
+const (
+	dirMagic      = "mkobj\x00v1"
+	dirTrailerLen = 4 + len(dirMagic)
+	maxDirMetaLen = 64 << 10
+)
+
+// Open returns a committed object.
+func (s *DirStore) Open(_ context.Context, bucket, key string) (Object, error) {
+	_, name, err := objectPath(bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.root.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s/%s", ErrNotFound, bucket, key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	meta, err := readDirMeta(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("pull: object %s/%s: %w", bucket, key, err)
+	}
+	if string(meta.Key) != key {
+		// Another key with the same SHA-256 would be news; say so.
+		f.Close()
+		return nil, fmt.Errorf("pull: object file %s holds key %q, not %q", name, meta.Key, key)
+	}
+	return &dirObject{SectionReader: io.NewSectionReader(f, 0, meta.Size), f: f, info: meta.info()}, nil
+}
+
+func readDirMeta(f *os.File) (*dirMeta, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var trailer [dirTrailerLen]byte
+	if st.Size() < int64(dirTrailerLen) {
+		return nil, errors.New("file too short")
+	}
+	if _, err := f.ReadAt(trailer[:], st.Size()-int64(dirTrailerLen)); err != nil {
+		return nil, err
+	}
+	if string(trailer[4:]) != dirMagic {
+		return nil, errors.New("not an object file")
+	}
+	n := int64(binary.BigEndian.Uint32(trailer[:4]))
+	if n > maxDirMetaLen || n > st.Size()-int64(dirTrailerLen) {
+		return nil, errors.New("bad metadata length")
+	}
+	buf := make([]byte, n)
+	at := st.Size() - int64(dirTrailerLen) - n
+	if _, err := f.ReadAt(buf, at); err != nil {
+		return nil, err
+	}
+	var meta dirMeta
+	if err := json.Unmarshal(buf, &meta); err != nil {
+		return nil, err
+	}
+	if meta.Size != at {
+		return nil, errors.New("size does not match the file")
+	}
+	return &meta, nil
+}
+
+func (m *dirMeta) info() ObjectInfo {
+	return ObjectInfo{Size: m.Size, ETag: m.ETag, LastModified: m.LastModified, Header: m.Header, StorageClass: m.StorageClass}
+}
+
+type dirObject struct {
+	*io.SectionReader
+	f    *os.File
+	info ObjectInfo
+}
+
+func (o *dirObject) Info() ObjectInfo { return o.info }
+func (o *dirObject) Close() error     { return o.f.Close() }
+
+// HasObjects reports whether the bucket has held an object.
+func (s *DirStore) HasObjects(_ context.Context, bucket string) (bool, error) {
+	if !ValidBucket(bucket) {
+		return false, nil
+	}
+	_, err := s.root.Stat(path.Join("objects", bucket))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Create starts a new object in a temporary file beside its final name.
+func (s *DirStore) Create(_ context.Context, bucket, key string) (Upload, error) {
+	dir, name, err := objectPath(bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.root.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join(dir, ".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := s.root.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &dirUpload{s: s, f: f, tmp: tmp, name: name, dir: dir, key: key}, nil
+}
+
+type dirUpload struct {
+	s              *DirStore
+	f              *os.File
+	tmp, name, dir string
+	key            string
+	n              int64
+	done           bool // committed or aborted
+	committed      bool
+}
+
+func (u *dirUpload) Write(p []byte) (int, error) {
+	n, err := u.f.Write(p)
+	u.n += int64(n)
+	return n, err
+}
+
+// ReadAt reads back what was written: the Fetcher's spool.
+func (u *dirUpload) ReadAt(p []byte, off int64) (int, error) { return u.f.ReadAt(p, off) }
+
+func (u *dirUpload) Commit(_ context.Context, info ObjectInfo) error {
+	if u.done {
+		return errors.New("pull: upload already ended")
+	}
+	u.done = true
+	if info.Size != u.n {
+		u.abort()
+		return fmt.Errorf("pull: commit of %d bytes, %d were written", info.Size, u.n)
+	}
+	meta, err := json.Marshal(dirMeta{Key: []byte(u.key), Size: info.Size, ETag: info.ETag, LastModified: time.Now().UTC(),
+		Header: info.Header, StorageClass: info.StorageClass})
+	if err != nil {
+		u.abort()
+		return err
+	}
+	trailer := make([]byte, 0, len(meta)+dirTrailerLen)
+	trailer = append(trailer, meta...)
+	trailer = binary.BigEndian.AppendUint32(trailer, uint32(len(meta)))
+	trailer = append(trailer, dirMagic...)
+	if _, err := u.f.Write(trailer); err != nil {
+		u.abort()
+		return err
+	}
+	if err := u.f.Sync(); err != nil {
+		u.abort()
+		return err
+	}
+	// The file stays open: readers of the spool may still be behind.
+	if err := u.s.root.Rename(u.tmp, u.name); err != nil {
+		u.abort()
+		return err
+	}
+	u.committed = true
+	d, err := u.s.root.Open(u.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Abort drops an uncommitted object; after Commit it only closes the
+// file.
+func (u *dirUpload) Abort() {
+	switch {
+	case u.committed:
+		u.f.Close()
+	case !u.done:
+		u.done = true
+		u.abort()
+	}
+}
+
+func (u *dirUpload) abort() {
+	u.f.Close()
+	_ = u.s.root.Remove(u.tmp)
+}

@@ -1,0 +1,182 @@
+package pull
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+)
+
+// A flight is one origin fetch, shared by every client that asks for its
+// object while it runs, and by none: it belongs to the Fetcher, runs to
+// its end whether clients stay or go, and is forgotten when it ends. Its
+// body goes to a spool on disk (the store's own temporary file when the
+// store can read it back), and each client reads the spool from wherever
+// it wants, waiting for bytes that have not arrived yet. The last byte of
+// every reader's window is held back until the object is committed, so
+// that a response only ends cleanly for an object that was stored.
+//
+// Unlike x/sync/singleflight, which forgets a key when its function
+// returns, a flight is found by clients that arrive in the middle of the
+// body, and they get the whole object.
+type flight struct {
+	key     flightKey
+	started chan struct{} // closed when the origin's headers are in, or the flight ended before them
+
+	mu       sync.Mutex
+	info     ObjectInfo    // Size -1 while unknown; set before started is closed
+	spool    io.ReaderAt   // what arrived so far
+	written  int64         // bytes in the spool
+	progress chan struct{} // closed and replaced whenever written grows or the flight ends
+	ended    bool
+	err      error // nil after a commit
+	stored   bool  // the object was in the store already: read it there
+	holders  int   // Downloads not yet closed: the spool stays while there are any
+	release  func()
+}
+
+type flightKey struct{ bucket, key, url string }
+
+func newFlight(k flightKey) *flight {
+	return &flight{key: k, started: make(chan struct{}), progress: make(chan struct{}), info: ObjectInfo{Size: -1}}
+}
+
+// start publishes the origin's answer: from now on clients may read.
+func (fl *flight) start(info ObjectInfo, spool io.ReaderAt) {
+	fl.mu.Lock()
+	fl.info, fl.spool = info, spool
+	fl.mu.Unlock()
+	close(fl.started)
+}
+
+// grow records n more bytes in the spool.
+func (fl *flight) grow(n int) {
+	fl.mu.Lock()
+	fl.written += int64(n)
+	close(fl.progress)
+	fl.progress = make(chan struct{})
+	fl.mu.Unlock()
+}
+
+// end records the outcome (nil: committed) and wakes every waiter. release
+// frees the spool once no Download holds it.
+func (fl *flight) end(err error, release func()) {
+	fl.mu.Lock()
+	fl.ended, fl.err = true, err
+	close(fl.progress)
+	fl.progress = make(chan struct{})
+	if fl.holders > 0 {
+		fl.release, release = release, nil
+	}
+	fl.mu.Unlock()
+	select {
+	case <-fl.started:
+	default:
+		close(fl.started)
+	}
+	if release != nil {
+		release()
+	}
+}
+
+// hold keeps the spool while a Download may read it.
+func (fl *flight) hold() {
+	fl.mu.Lock()
+	fl.holders++
+	fl.mu.Unlock()
+}
+
+// unhold lets the spool go once the flight has ended and nobody holds it.
+func (fl *flight) unhold() {
+	fl.mu.Lock()
+	fl.holders--
+	var release func()
+	if fl.ended && fl.holders == 0 {
+		release, fl.release = fl.release, nil
+	}
+	fl.mu.Unlock()
+	if release != nil {
+		release()
+	}
+}
+
+// wait blocks until the flight has ended, and gives its outcome.
+func (fl *flight) wait(ctx context.Context) error {
+	for {
+		fl.mu.Lock()
+		ended, err, progress := fl.ended, fl.err, fl.progress
+		fl.mu.Unlock()
+		if ended {
+			return err
+		}
+		select {
+		case <-progress:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// newReader opens a reader of the window [off, off+n) of the object; n < 0
+// reads to its end. The caller holds the flight.
+func (fl *flight) newReader(ctx context.Context, off, n int64) *spoolReader {
+	end := int64(-1)
+	if n >= 0 {
+		end = off + n
+	}
+	return &spoolReader{fl: fl, ctx: ctx, off: off, end: end}
+}
+
+// spoolReader reads a window of a flight's object as it arrives.
+type spoolReader struct {
+	fl  *flight
+	ctx context.Context
+	off int64
+	end int64 // -1: the object's end
+}
+
+func (r *spoolReader) Read(p []byte) (int, error) {
+	fl := r.fl
+	for {
+		fl.mu.Lock()
+		written, ended, err, progress, spool := fl.written, fl.ended, fl.err, fl.progress, fl.spool
+		fl.mu.Unlock()
+		committed := ended && err == nil
+		end := r.end
+		if end < 0 && committed {
+			end = written
+		}
+		if end >= 0 && r.off >= end {
+			return 0, io.EOF
+		}
+		if ended && err != nil {
+			return 0, err
+		}
+		// What may be read now: what arrived, within the window, less the
+		// window's last byte until the commit.
+		limit := written
+		if end >= 0 {
+			limit = min(limit, end)
+		}
+		if !committed && (end < 0 || limit == end) {
+			limit--
+		}
+		if r.off < limit {
+			k := int64(len(p))
+			k = min(k, limit-r.off)
+			got, rerr := spool.ReadAt(p[:k], r.off)
+			r.off += int64(got)
+			if got > 0 {
+				return got, nil
+			}
+			if rerr != nil && !errors.Is(rerr, io.EOF) {
+				return 0, rerr
+			}
+		}
+		select {
+		case <-progress:
+		case <-r.ctx.Done():
+			return 0, r.ctx.Err()
+		}
+	}
+}

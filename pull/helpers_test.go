@@ -1,0 +1,167 @@
+package pull
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mirrorkit/mirror"
+	"github.com/stretchr/testify/require"
+)
+
+// gateway is a Handler over a DirStore in a temporary directory, served
+// on loopback, with rules per bucket.
+type gateway struct {
+	t       *testing.T
+	store   *DirStore
+	fetcher *Fetcher
+	handler *Handler
+	srv     *httptest.Server
+	mu      sync.Mutex
+	rules   map[string]*mirror.Engine
+}
+
+// quietLogger drops the fetch lines of tests.
+var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newGateway(t *testing.T, setup ...func(*Fetcher)) *gateway {
+	t.Helper()
+	store, err := OpenDirStore(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
+	g := &gateway{t: t, store: store, rules: map[string]*mirror.Engine{}}
+	g.fetcher = &Fetcher{Store: store, AllowPrivateOrigins: true, Logger: quietLogger}
+	for _, s := range setup {
+		s(g.fetcher)
+	}
+	g.handler = &Handler{Store: store, Fetcher: g.fetcher, Logger: quietLogger,
+		Rules: func(_ context.Context, bucket string) (*mirror.Engine, error) {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return g.rules[bucket], nil
+		}}
+	g.srv = httptest.NewServer(g.handler)
+	// Bytes as the gateway sent them: no transparent gunzip.
+	g.srv.Client().Transport.(*http.Transport).DisableCompression = true
+	t.Cleanup(func() {
+		g.srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = g.fetcher.Shutdown(ctx)
+	})
+	return g
+}
+
+// setRules compiles a document (private origins allowed) for a bucket.
+func (g *gateway) setRules(bucket, doc string) {
+	g.t.Helper()
+	eng, err := mirror.Compiler{AllowPrivateOrigins: true}.Load([]byte(doc), mirror.FormatAuto)
+	require.NoError(g.t, err)
+	g.mu.Lock()
+	g.rules[bucket] = eng
+	g.mu.Unlock()
+}
+
+// fetchRule is a native document of one fetch rule for every key.
+func fetchRule(origin string, more ...string) string {
+	extra := ""
+	if len(more) > 0 {
+		extra = "," + strings.Join(more, ",")
+	}
+	return `{"rules":[{"mode":"fetch","sourceUrl":"` + origin + `","resource":"*"` + extra + `}]}`
+}
+
+// get sends a request with "Name: value" headers.
+func (g *gateway) do(method, path string, headers ...string) *http.Response {
+	g.t.Helper()
+	req, err := http.NewRequest(method, g.srv.URL+path, nil)
+	require.NoError(g.t, err)
+	for _, h := range headers {
+		name, value, _ := strings.Cut(h, ": ")
+		req.Header.Add(name, value)
+	}
+	resp, err := g.srv.Client().Do(req)
+	require.NoError(g.t, err)
+	return resp
+}
+
+// body reads a response whole; err is what ended the read.
+func body(resp *http.Response) (string, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// errorCode reads a JSON error answer.
+func errorCode(t *testing.T, resp *http.Response) ErrorBody {
+	t.Helper()
+	defer resp.Body.Close()
+	require.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"))
+	var e ErrorBody
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
+	require.Equal(t, resp.Header.Get("X-Request-Id"), e.RequestID)
+	require.NotEmpty(t, e.RequestID)
+	return e
+}
+
+// origin is a loopback origin that counts its requests and answers with
+// serve.
+type origin struct {
+	*httptest.Server
+	hits atomic.Int64
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func newOrigin(t *testing.T, serve http.HandlerFunc) *origin {
+	o := &origin{}
+	o.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o.hits.Add(1)
+		o.mu.Lock()
+		o.reqs = append(o.reqs, r.Clone(context.Background()))
+		o.mu.Unlock()
+		serve(w, r)
+	}))
+	t.Cleanup(o.Close)
+	return o
+}
+
+func (o *origin) requests() []*http.Request {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]*http.Request(nil), o.reqs...)
+}
+
+// content serves a fixed body with its length.
+func content(body string, headers ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for _, h := range headers {
+			name, value, _ := strings.Cut(h, ": ")
+			w.Header().Add(name, value)
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+// stored reads an object from the store, "" and false when absent.
+func (g *gateway) stored(bucket, key string) (string, ObjectInfo, bool) {
+	g.t.Helper()
+	obj, err := g.store.Open(context.Background(), bucket, key)
+	if err != nil {
+		return "", ObjectInfo{}, false
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(obj)
+	require.NoError(g.t, err)
+	return string(b), obj.Info(), true
+}

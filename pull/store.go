@@ -1,0 +1,109 @@
+package pull
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// ErrNotFound is what a Store answers for an object it does not hold.
+var ErrNotFound = errors.New("pull: object not found")
+
+// Store holds mirrored objects. A commit is all or nothing: a reader sees
+// the whole new object or none, and two writers committing one key at
+// once leave one whole object. Any key a mirror.Engine accepts must be
+// storable, and no key may reach anything outside the store.
+type Store interface {
+	// Open returns a committed object, or an error wrapping ErrNotFound.
+	Open(ctx context.Context, bucket, key string) (Object, error)
+	// Create starts a new object; nothing of it is visible until Commit.
+	Create(ctx context.Context, bucket, key string) (Upload, error)
+	// HasObjects reports whether the bucket holds any object: a gateway
+	// tells "no such bucket" from "no such key" by it.
+	HasObjects(ctx context.Context, bucket string) (bool, error)
+}
+
+// Object is a committed object, read from its start or at any offset.
+type Object interface {
+	io.ReadSeekCloser
+	Info() ObjectInfo
+}
+
+// Upload is an object being written. An Upload that also implements
+// io.ReaderAt lets a Fetcher read back what it wrote, so that the store's
+// own temporary file is the spool clients read from; it must then stay
+// readable after Commit, until Abort.
+type Upload interface {
+	io.Writer
+	// Commit makes the object visible, whole, with info (its Size and
+	// ETag describe what was written; LastModified is set by the store).
+	Commit(ctx context.Context, info ObjectInfo) error
+	// Abort drops what was written; after Commit it only releases what
+	// the upload holds. Every Upload ends with Abort.
+	Abort()
+}
+
+// ObjectInfo is what is stored with an object.
+type ObjectInfo struct {
+	// Size is the object's length in bytes.
+	Size int64
+	// ETag is the hex MD5 of the object's bytes, without quotes.
+	ETag string
+	// LastModified is when the object was committed.
+	LastModified time.Time
+	// Header holds the origin's response headers that are kept (see
+	// KeptHeaders), canonical names, one value each.
+	Header http.Header
+	// StorageClass is the decision's storage class, "" when unset.
+	StorageClass string
+}
+
+// KeptHeaders are the origin response headers stored with an object and
+// sent with it, each only when valid (a field value in UTF-8): the six
+// that BOS keeps. No other
+// origin header reaches the store or a client (never Set-Cookie).
+var KeptHeaders = []string{"Content-Type", "Content-Encoding", "Content-Disposition", "Cache-Control",
+	"Expires", "Content-Language"}
+
+// maxKeptHeaderBytes bounds the kept headers of one object.
+const maxKeptHeaderBytes = 8 << 10
+
+// keptHeaders picks the headers an origin response leaves to its object:
+// the first value of each kept name, when it is a valid field value (and,
+// for Content-Type, a valid media type), while they fit in 8 KiB.
+func keptHeaders(h http.Header) http.Header {
+	out := http.Header{}
+	size := 0
+	for _, name := range KeptHeaders {
+		v := h.Get(name)
+		if v == "" || !httpguts.ValidHeaderFieldValue(v) || !utf8.ValidString(v) {
+			continue
+		}
+		if name == "Content-Type" {
+			if _, _, err := mime.ParseMediaType(v); err != nil {
+				continue
+			}
+		}
+		if size+len(name)+len(v) > maxKeptHeaderBytes {
+			continue
+		}
+		size += len(name) + len(v)
+		out[name] = []string{v}
+	}
+	return out
+}
+
+// contentType is the object's Content-Type, or application/octet-stream:
+// never one sniffed from the bytes, so that a miss and a hit agree.
+func contentType(h http.Header) string {
+	if ct := h.Get("Content-Type"); ct != "" {
+		return ct
+	}
+	return "application/octet-stream"
+}
