@@ -48,8 +48,8 @@ type Origin struct {
 	// dotted-quad IPv4 address, or an IPv6 address in brackets. For
 	// bos:// it is the BOS endpoint.
 	Host string
-	// Port is the port in decimal, "" when it is the scheme's default
-	// (80 for http, 443 for https and bos).
+	// Port is the port in decimal, "" when it is the scheme's default (80
+	// for http, 443 for https) or, for bos://, when the URL gave none.
 	Port string
 	// Path is the URL's path exactly as the engine wrote it: the origin's
 	// base path and the origin key, percent-encoded, starting with "/".

@@ -47,21 +47,22 @@ func (c Compiler) Load(data []byte, format Format) (*Engine, error) {
 	}
 	// A list item can be as short as "1,": the build is sized by what the
 	// document can hold as rules, not by the item count alone.
-	b.count(len(top.items), min(len(top.items), len(data)/32))
-	for i, item := range top.items {
+	b.count(top.items, min(top.items, len(data)/32))
+	eachItem(top.list, func(i int, item json.RawMessage) {
 		var r Rule
 		unset := parseRule(item, top.format, &r, i, &b.probs)
 		b.add(r, i, unset)
-	}
+	})
 	return b.finish()
 }
 
 // topLevel is what the top level of a document holds.
 type topLevel struct {
 	format  Format
-	items   []json.RawMessage // bos and native: the RULE objects
-	site    string            // qingstor: source_site
-	badSite bool              // source_site was not a string
+	list    json.RawMessage // bos and native: the list of RULE objects
+	items   int             // its length
+	site    string          // qingstor: source_site
+	badSite bool            // source_site was not a string
 }
 
 // readTop reads the top level of a document and resolves FormatAuto.
@@ -117,11 +118,32 @@ func readTop(data []byte, format Format, probs *problems) (topLevel, bool) {
 		}
 		return top, true
 	}
-	if json.Unmarshal(member.v, &top.items) != nil {
+	top.list = member.v
+	if !eachItem(top.list, func(int, json.RawMessage) { top.items++ }) {
 		probs.add(-1, "", "must be a list of rules")
 		return top, false
 	}
 	return top, true
+}
+
+// eachItem calls fn for each element of a JSON list, one at a time, so
+// that a long list costs no more memory than its longest element (a list
+// decoded whole costs about 30 bytes per element, which "[1,1,…]" makes
+// 15 times its own size). It reports false when v is not a list. v is
+// valid JSON: the whole document was checked first.
+func eachItem(v json.RawMessage, fn func(i int, item json.RawMessage)) bool {
+	dec := json.NewDecoder(bytes.NewReader(v))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return false
+	}
+	for i := 0; dec.More(); i++ {
+		var item json.RawMessage
+		if dec.Decode(&item) != nil {
+			return false
+		}
+		fn(i, item)
+	}
+	return true
 }
 
 // jsonReason words an encoding/json error for a person: where the problem
@@ -324,21 +346,21 @@ func decodeNames(field string, v json.RawMessage, i int, probs *problems) (names
 	if isNull(v) {
 		return nil, true
 	}
-	var items []json.RawMessage
-	if json.Unmarshal(v, &items) != nil {
-		probs.add(i, field, "must be a list of header names")
-		return nil, false
-	}
-	names = make([]string, 0, len(items))
 	ok = true
-	for j, item := range items {
+	isList := eachItem(v, func(j int, item json.RawMessage) {
 		s, isStr := decodeString(item)
 		if !isStr || isNull(item) {
 			probs.add(i, field+"["+strconv.Itoa(j)+"]", "must be a string")
 			ok = false
-			continue
+			return
 		}
-		names = append(names, s)
+		if ok {
+			names = append(names, s)
+		}
+	})
+	if !isList {
+		probs.add(i, field, "must be a list of header names")
+		return nil, false
 	}
 	if !ok {
 		return nil, false
@@ -352,20 +374,14 @@ func decodeHeaders(v json.RawMessage, i int, probs *problems) (hs []Header, ok b
 	if isNull(v) {
 		return nil, true
 	}
-	var items []json.RawMessage
-	if json.Unmarshal(v, &items) != nil {
-		probs.add(i, field, "must be a list of {headerName, headerValue} objects")
-		return nil, false
-	}
-	hs = make([]Header, 0, len(items))
 	ok = true
-	for j, item := range items {
+	isList := eachItem(v, func(j int, item json.RawMessage) {
 		at := field + "[" + strconv.Itoa(j) + "]"
 		var raw rawHeader
 		if isNull(item) || json.Unmarshal(item, &raw) != nil {
 			probs.add(i, at, "must be a {headerName, headerValue} object")
 			ok = false
-			continue
+			return
 		}
 		name, okName := decodeString(raw.Name)
 		value, okValue := decodeString(raw.Value)
@@ -377,9 +393,15 @@ func decodeHeaders(v json.RawMessage, i int, probs *problems) (hs []Header, ok b
 		}
 		if !okName || !okValue {
 			ok = false
-			continue
+			return
 		}
-		hs = append(hs, Header{Name: name, Value: value})
+		if ok {
+			hs = append(hs, Header{Name: name, Value: value})
+		}
+	})
+	if !isList {
+		probs.add(i, field, "must be a list of {headerName, headerValue} objects")
+		return nil, false
 	}
 	if !ok {
 		return nil, false

@@ -573,6 +573,7 @@ func FuzzGlob(f *testing.F) {
 	for _, s := range [][2]string{
 		{"img/{a,*}*.jpg", "img/private/secret.jpg"}, {`{[\],x]y,b}]`, ",y]"}, {"logs/**/x", "logs/x"},
 		{"x/*{}**/y", "x/a/b/y"}, {"{a,b/}**/x", "b/x"}, {"a**/b", "a/c/b"}, {"[!a-c]?*", "d/x"},
+		{"*{*/,}/**[/]b", "a//b"}, {"{a,b}/**/x", "b/x"},
 		{"*a*?a*a?[a][a]", "aaaaaaaaaaaaaaaaaaaa"}, {`\*{,[\-x]}`, "*-"}, {"{{a,b}c,d{e,f}}*", "bcz"},
 		{"**/*.{png,jpg}", "a/b.png"}, {"日本/?/*", "日本/語/x"},
 	} {
@@ -586,7 +587,7 @@ func FuzzGlob(f *testing.F) {
 		case err != nil && reason == "" && pattern != "" && utf8.ValidString(pattern) && !hasControl(pattern):
 			t.Fatalf("the engine accepts %q, which gobwas refuses: %v", pattern, err)
 		case err != nil || reason != "":
-			if err == nil && pattern != "" && !hasControl(pattern) && !strings.Contains(reason, "wildcards") {
+			if err == nil && pattern != "" && !hasControl(pattern) && !strings.Contains(reason, "wildcards") && !strings.Contains(reason, `"**"`) {
 				t.Fatalf("the engine refuses %q, which gobwas compiles: %s", pattern, reason)
 			}
 			return

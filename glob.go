@@ -3,6 +3,7 @@ package mirror
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gobwas/glob"
@@ -72,6 +73,9 @@ func compileGlob(res string) (compiledGlob, string) {
 	if stars > maxGlobStars {
 		return compiledGlob{}, fmt.Sprintf("glob has %d wildcards (runs of \"*\"), more than %d", stars, maxGlobStars)
 	}
+	if reason := globstarReason(res); reason != "" {
+		return compiledGlob{}, reason
+	}
 	root, _ = globstar(root, true)
 	var g compiledGlob
 	body := []*gnode{root}
@@ -93,6 +97,47 @@ func compileGlob(res string) (compiledGlob, string) {
 		return compiledGlob{}, "glob is too complex to match in bounded time"
 	}
 	return g, ""
+}
+
+// globstarReason refuses a "**" that is not a whole path segment (not
+// after the start or a "/", or not before a "/" or the end: "a**/b",
+// "a/**b", "***") or that stands inside "{...}". gobwas gives those
+// readings of its own, and its matcher is not even consistent about them:
+// a "**" that stores a restart point drops the pending ones of an earlier
+// "*" it should keep, so "*{*/,}/**[/]b" does not match "a//b" although
+// its own tree says it should. The contract lets the engine refuse these
+// globs, and it does, rather than give them another meaning.
+func globstarReason(str string) string {
+	lex := syntax.NewLexer(str)
+	var prev syntax.Token
+	depth := 0
+	pending := false // the last token was a "**" whose next token decides
+	for {
+		tok := lex.Next()
+		if pending {
+			if tok.Type != syntax.EOF && !(tok.Type == syntax.Text && strings.HasPrefix(tok.Data, "/")) {
+				return `a "**" must be a whole path segment, followed by "/" or the end ("a/**/b", "a/**"); gobwas reads other "**" its own way`
+			}
+			pending = false
+		}
+		switch tok.Type {
+		case syntax.EOF, syntax.Error:
+			return ""
+		case syntax.TermsOpen:
+			depth++
+		case syntax.TermsClose:
+			depth--
+		case syntax.Super:
+			if depth > 0 {
+				return `a "**" inside "{...}" is refused: gobwas decides whether it is a whole segment within its own branch; write the alternatives out`
+			}
+			if prev.Type != syntax.EOF && !(prev.Type == syntax.Text && strings.HasSuffix(prev.Data, "/")) {
+				return `a "**" must be a whole path segment, after the start or "/" ("**/x", "a/**/b"); gobwas reads other "**" its own way`
+			}
+			pending = true
+		}
+		prev = tok
+	}
 }
 
 // parseGlob builds the tree of a pattern gobwas compiles, with gobwas's

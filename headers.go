@@ -180,7 +180,7 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 			case c != nil:
 				// A client claim: allowed, and it has no effect.
 			default:
-				plan.pass = append(plan.pass, http.CanonicalHeaderKey(name))
+				plan.pass = appendName(plan.pass, name)
 			}
 		}
 	}
@@ -191,11 +191,12 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 				probs.add(i, fmt.Sprintf("ignoreHeaders[%d]", j), fmt.Sprintf("%q is not a header name (an RFC 9110 token without _, not *)", name))
 				continue
 			}
-			plan.ignore = append(plan.ignore, http.CanonicalHeaderKey(name))
+			plan.ignore = appendName(plan.ignore, name)
 		}
 	}
 	if !unset["customHeaders"] {
 		tooMany("customHeaders", len(r.CustomHeaders), "headers")
+		seen := make(map[string]bool, len(r.CustomHeaders))
 		for j, h := range r.CustomHeaders {
 			field := fmt.Sprintf("customHeaders[%d]", j)
 			name := http.CanonicalHeaderKey(h.Name)
@@ -210,7 +211,7 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 				probs.add(i, field+".headerName", fmt.Sprintf("credential %q would also reach the backup origin %s, another party than the primary %s",
 					h.Name, backup.scheme+"://"+backup.hostport, primary.scheme+"://"+primary.hostport))
 				continue
-			case slices.ContainsFunc(plan.custom, func(o Header) bool { return o.Name == name }):
+			case seen[name]:
 				probs.add(i, field+".headerName", fmt.Sprintf("%q is set twice", h.Name))
 				continue
 			}
@@ -218,6 +219,7 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 				probs.add(i, field+".headerValue", reason)
 				continue
 			}
+			seen[name] = true
 			plan.custom = append(plan.custom, Header{Name: name, Value: h.Value})
 		}
 	}
@@ -227,6 +229,21 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 	plan.ignore = slices.Compact(plan.ignore)
 	slices.SortFunc(plan.custom, func(a, b Header) int { return strings.Compare(a.Name, b.Name) })
 	return plan
+}
+
+// appendName adds a name's canonical form to a list that stays short
+// however often a document repeats a name: duplicates are dropped as they
+// come (the list is sorted and compacted once the rule is done).
+func appendName(list []string, name string) []string {
+	key := http.CanonicalHeaderKey(name)
+	if len(list) > 0 && list[len(list)-1] == key {
+		return list
+	}
+	if len(list) >= 16 && len(list)&(len(list)-1) == 0 {
+		slices.Sort(list)
+		list = slices.Compact(list)
+	}
+	return append(list, key)
 }
 
 func customValueReason(v string) string {

@@ -199,6 +199,8 @@ var hostileDocuments = []struct {
 	{"fixedKey three dots", nativeRule(`"fixedKey":"x/.../y"`), []string{"rules[0].fixedKey"}},
 	{"fixedKey fullwidth dots", nativeRule(`"fixedKey":"\uff0e\uff0e/y"`), []string{"rules[0].fixedKey"}},
 	{"glob with four wildcards", nativeRule(`"resource":"*a*a*a*a","resourceSyntax":"glob"`), []string{"rules[0].resource"}},
+	{"glob globstar gobwas misreads", nativeRule(`"resource":"*{*/,}/**[/]b","resourceSyntax":"glob"`), []string{"rules[0].resource"}},
+	{"glob globstar inside braces", nativeRule(`"resource":"{a,b/**}/x","resourceSyntax":"glob"`), []string{"rules[0].resource"}},
 	{"glob unclosed group", nativeRule(`"resource":"{a,b","resourceSyntax":"glob"`), []string{"rules[0].resource"}},
 	{"pass Via", nativeRule(`"passHeaders":["Via"]`), []string{"rules[0].passHeaders[0]"}},
 	{"custom Via", nativeRule(`"customHeaders":[{"headerName":"Via","headerValue":"1.1 x"}]`), []string{"rules[0].customHeaders[0].headerName"}},

@@ -93,7 +93,7 @@ func randomRules(rng *rand.Rand, n int) []Rule {
 		case 8:
 			res = word(3) + "*" + word(1) + "*" + word(1) + "*" + word(2)
 		case 9:
-			res = word(3) + []string{"*", "?", "**", "{a,b/}", "[ab]", "**/"}[rng.IntN(6)] + word(2)
+			res = word(3) + []string{"*", "?", "/**/", "{a,b/}", "[ab]", "/**/*"}[rng.IntN(6)] + word(2)
 			syntax = "glob"
 		}
 		rules[i] = Rule{Mode: ModeFetch, SourceURL: "http://o.example.com", Resource: res, ResourceSyntax: syntax}
