@@ -15,6 +15,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -162,16 +163,41 @@ type dirObject struct {
 func (o *dirObject) Info() ObjectInfo { return o.info }
 func (o *dirObject) Close() error     { return o.f.Close() }
 
-// HasObjects reports whether the bucket has held an object.
+// HasObjects reports whether the bucket holds a committed object. It looks
+// for the first one: directories that only ever held a temporary file (a
+// fetch that failed) do not make a bucket exist.
 func (s *DirStore) HasObjects(_ context.Context, bucket string) (bool, error) {
 	if !ValidBucket(bucket) {
 		return false, nil
 	}
-	_, err := s.root.Stat(path.Join("objects", bucket))
+	dir := path.Join("objects", bucket)
+	fans, err := fs.ReadDir(s.root.FS(), dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	for _, fan := range fans {
+		if !fan.IsDir() {
+			continue
+		}
+		f, err := s.root.Open(path.Join(dir, fan.Name()))
+		if err != nil {
+			return false, err
+		}
+		names, err := f.Readdirnames(-1)
+		f.Close()
+		if err != nil {
+			return false, err
+		}
+		for _, n := range names {
+			if !strings.HasPrefix(n, ".tmp-") {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // Create starts a new object in a temporary file beside its final name.

@@ -76,9 +76,11 @@ type Fetcher struct {
 	mu        sync.Mutex
 	flights   map[flightKey]*flight
 	negative  map[flightKey]time.Time
-	running   sync.WaitGroup
-	shutdown  context.Context // canceled when Shutdown gives up waiting
-	cancel    context.CancelFunc
+	// negativeSwept is the size of negative after its last sweep.
+	negativeSwept int
+	running       sync.WaitGroup
+	shutdown      context.Context // canceled when Shutdown gives up waiting
+	cancel        context.CancelFunc
 }
 
 // FetchResult describes one fetch, for logs and metrics.
@@ -248,11 +250,11 @@ func (f *Fetcher) Fetch(ctx context.Context, bucket, key string, d *mirror.Decis
 	}
 	fl, joined := f.flights[k]
 	if !joined {
-		if len(f.flights) >= f.maxFetches() {
+		if running := len(f.flights); running >= f.maxFetches() {
 			f.mu.Unlock()
 			f.observe(FetchResult{Bucket: bucket, Key: key, Rule: d.Rule, Outcome: OutcomeSlowDown})
 			return nil, &FetchError{Code: CodeSlowDown, Outcome: OutcomeSlowDown,
-				Message: fmt.Sprintf("%d fetches are running, the most this gateway runs at once", len(f.flights))}
+				Message: fmt.Sprintf("%d fetches are running, the most this gateway runs at once", running)}
 		}
 		fl = newFlight(k)
 		f.flights[k] = fl
@@ -306,7 +308,7 @@ func (f *Fetcher) run(fl *flight, d *mirror.Decision) {
 	f.mu.Lock()
 	delete(f.flights, fl.key)
 	if res.Outcome == OutcomeNotFound && f.NegativeTTL > 0 {
-		f.negative[fl.key] = time.Now().Add(f.NegativeTTL)
+		f.remember404(fl.key)
 	}
 	f.mu.Unlock()
 	fl.mu.Lock()
@@ -392,6 +394,28 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 	fl.info.Size, fl.info.ETag = n, info.ETag
 	fl.mu.Unlock()
 	return release, nil
+}
+
+// maxNegative bounds the remembered 404s.
+const maxNegative = 1 << 16
+
+// remember404 notes an origin's 404 for NegativeTTL. The expired entries
+// are swept whenever the set has doubled since the last sweep, and past
+// maxNegative live entries nothing more is remembered: the set never
+// grows without bound. f.mu is held.
+func (f *Fetcher) remember404(k flightKey) {
+	now := time.Now()
+	if len(f.negative) >= max(2*f.negativeSwept, 1024) {
+		for key, until := range f.negative {
+			if !now.Before(until) {
+				delete(f.negative, key)
+			}
+		}
+		f.negativeSwept = len(f.negative)
+	}
+	if len(f.negative) < maxNegative {
+		f.negative[k] = now.Add(f.NegativeTTL)
+	}
 }
 
 // spoolFor returns where clients read the body from, where it is written,

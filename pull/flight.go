@@ -142,15 +142,18 @@ func (r *spoolReader) Read(p []byte) (int, error) {
 		written, ended, err, progress, spool := fl.written, fl.ended, fl.err, fl.progress, fl.spool
 		fl.mu.Unlock()
 		committed := ended && err == nil
+		if ended && err != nil {
+			return 0, err
+		}
 		end := r.end
 		if end < 0 && committed {
 			end = written
 		}
-		if end >= 0 && r.off >= end {
+		// The end of the window is only the end once the object is
+		// committed: an empty object, or a window's end, waits like a
+		// held-back last byte.
+		if end >= 0 && r.off >= end && committed {
 			return 0, io.EOF
-		}
-		if ended && err != nil {
-			return 0, err
 		}
 		// What may be read now: what arrived, within the window, less the
 		// window's last byte until the commit.

@@ -61,12 +61,14 @@ func (f *Fetcher) newTransport() *http.Transport {
 			}
 			return d.DialContext(ctx, network, addr)
 		},
+		// Every origin request gets a connection of its own: net/http
+		// replays a GET that failed on a reused connection, which would
+		// ask an origin twice for one fetch.
+		DisableKeepAlives:     true,
 		TLSClientConfig:       f.TLSClientConfig,
 		TLSHandshakeTimeout:   f.dialTimeout(),
 		ResponseHeaderTimeout: f.headerTimeout(),
 		DisableCompression:    true,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
 	}
 }

@@ -238,9 +238,10 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, e *errorWriter,
 		switch {
 		case errors.Is(err, io.EOF):
 			return
-		case err != nil && r.Context().Err() != nil:
-			return
 		case err != nil:
+			// The fetch failed, or the client's context ended (it went
+			// away, or half-closed its side): either way the response must
+			// not end cleanly.
 			panic(http.ErrAbortHandler)
 		}
 	}
@@ -302,7 +303,9 @@ func (h *Handler) fetchError(w http.ResponseWriter, e *errorWriter, err error) {
 	case errors.As(err, &fe):
 		e.write(http.StatusFailedDependency, CodeMirrorFailed, fe.Message)
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		// The client went away.
+		// The client went away (or half-closed): net/http would send an
+		// empty 200 for a handler that writes nothing.
+		panic(http.ErrAbortHandler)
 	default:
 		e.write(http.StatusFailedDependency, CodeMirrorFailed, err.Error())
 	}

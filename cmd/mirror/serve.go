@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,6 +28,20 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
+// bytesFlag is a size in decimal bytes, positive: "0100" is a hundred,
+// not sixty-four, and "0x10" is an error.
+type bytesFlag int64
+
+func (b *bytesFlag) String() string { return strconv.FormatInt(int64(*b), 10) }
+func (b *bytesFlag) Set(v string) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("want a positive number of bytes in decimal")
+	}
+	*b = bytesFlag(n)
+	return nil
+}
+
 // serveConfig is what the serve flags say.
 type serveConfig struct {
 	listen, data, domain   string
@@ -34,7 +50,7 @@ type serveConfig struct {
 	bosCredentials         string
 	bosInsecureHTTP        bool
 	fetcher                pull.Fetcher
-	maxObjectSize          int64
+	maxObjectSize          bytesFlag
 	grace                  time.Duration
 	logFormat              string
 	readHeader, idleClient time.Duration
@@ -54,7 +70,8 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.DurationVar(&c.fetcher.HeaderTimeout, "header-timeout", 10*time.Second, "wait for an origin's response headers")
 	fs.DurationVar(&c.fetcher.IdleTimeout, "idle-timeout", 30*time.Second, "wait for the next body byte from an origin")
 	fs.DurationVar(&c.fetcher.FetchTimeout, "fetch-timeout", time.Hour, "bound on a whole fetch")
-	fs.Int64Var(&c.maxObjectSize, "max-object-size", 5368709120, "largest object fetched, in `bytes`")
+	c.maxObjectSize = 5368709120
+	fs.Var(&c.maxObjectSize, "max-object-size", "largest object fetched, in decimal `bytes`")
 	fs.IntVar(&c.fetcher.MaxFetches, "max-fetches", 64, "most fetches running at once")
 	fs.DurationVar(&c.fetcher.NegativeTTL, "negative-ttl", 0, "remember an origin's 404 this long (0: not at all)")
 	fs.DurationVar(&c.grace, "grace", 30*time.Second, "on SIGINT or SIGTERM, how long running fetches may take to finish")
@@ -82,6 +99,21 @@ func serve(e *env, c *serveConfig) int {
 	}
 	if c.data == "" {
 		e.errorf("-data is required: the directory objects are stored in")
+		return 2
+	}
+	if strings.Contains(c.data, "://") {
+		e.errorf("-data %q: only a directory is supported", c.data)
+		return 2
+	}
+	for name, d := range map[string]time.Duration{"dial-timeout": c.fetcher.DialTimeout, "header-timeout": c.fetcher.HeaderTimeout,
+		"idle-timeout": c.fetcher.IdleTimeout, "fetch-timeout": c.fetcher.FetchTimeout, "grace": c.grace} {
+		if d <= 0 {
+			e.errorf("-%s must be positive", name)
+			return 2
+		}
+	}
+	if c.fetcher.NegativeTTL < 0 || c.fetcher.MaxFetches <= 0 {
+		e.errorf("-negative-ttl must not be negative, and -max-fetches must be positive")
 		return 2
 	}
 	var handler slog.Handler
@@ -120,13 +152,12 @@ func serve(e *env, c *serveConfig) int {
 	}
 	resolve := map[string]string{}
 	for _, r := range c.resolve {
-		i := strings.LastIndexByte(r, ':')
-		hostport, addr := r[:max(i, 0)], r[i+1:]
-		if _, _, err := net.SplitHostPort(hostport); i < 0 || err != nil || net.ParseIP(strings.Trim(addr, "[]")) == nil {
-			e.errorf("-resolve %q: want HOST:PORT:ADDR", r)
+		hostport, addr, ok := parseResolve(r)
+		if !ok {
+			e.errorf("-resolve %q: want HOST:PORT:ADDR, an IPv6 address in brackets or not", r)
 			return 2
 		}
-		resolve[hostport] = strings.Trim(addr, "[]")
+		resolve[hostport] = addr
 	}
 	var bosCreds map[string]*pull.BOSCredentials
 	if c.bosCredentials != "" {
@@ -148,7 +179,7 @@ func serve(e *env, c *serveConfig) int {
 
 	f := &c.fetcher
 	f.Store, f.AllowPrivateOrigins, f.Resolve, f.Logger = store, c.allowPrivate, resolve, logger
-	f.MaxObjectSize, f.BOSInsecureHTTP = c.maxObjectSize, c.bosInsecureHTTP
+	f.MaxObjectSize, f.BOSInsecureHTTP = int64(c.maxObjectSize), c.bosInsecureHTTP
 	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
 	h := &pull.Handler{Store: store, Fetcher: f, Rules: rules.get, Domain: c.domain, Logger: logger}
 
@@ -159,11 +190,11 @@ func serve(e *env, c *serveConfig) int {
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: c.readHeader, IdleTimeout: c.idleClient, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
-	// The ready line comes before any other line that holds a URL.
-	fmt.Fprintf(e.stderr, "listening on http://%s\n", ln.Addr())
-
+	// Signals are ours before anyone can know we are ready.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The ready line comes before any other line that holds a URL.
+	fmt.Fprintf(e.stderr, "listening on http://%s\n", ln.Addr())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -182,4 +213,34 @@ func serve(e *env, c *serveConfig) int {
 		logger.Warn("fetches cut at the end of the grace period", "error", err)
 	}
 	return 0
+}
+
+// parseResolve reads curl's HOST:PORT:ADDR; ADDR may be an IPv6 address,
+// in brackets or not, and so may HOST, in brackets.
+func parseResolve(v string) (hostport, addr string, ok bool) {
+	host, rest := "", v
+	if strings.HasPrefix(v, "[") {
+		end := strings.Index(v, "]:")
+		if end < 0 {
+			return "", "", false
+		}
+		host, rest = v[:end+1], v[end+2:]
+	} else {
+		var found bool
+		if host, rest, found = strings.Cut(v, ":"); !found {
+			return "", "", false
+		}
+	}
+	port, addr, found := strings.Cut(rest, ":")
+	if !found || host == "" {
+		return "", "", false
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || strconv.Itoa(p) != port {
+		return "", "", false
+	}
+	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"))
+	if err != nil || ip.Zone() != "" {
+		return "", "", false
+	}
+	return net.JoinHostPort(strings.ToLower(strings.Trim(host, "[]")), port), ip.String(), true
 }

@@ -177,6 +177,12 @@ func TestServeFlags(t *testing.T) {
 		{"serve", "-data", t.TempDir(), "-bucket", "my-bucket=" + rules}, // a private origin, not allowed
 		{"serve", "-data", t.TempDir(), "-resolve", "nonsense"},
 		{"serve", "-data", t.TempDir(), "-log-format", "xml"},
+		{"serve", "-data", "s3://bucket/prefix"},
+		{"serve", "-data", t.TempDir(), "-max-object-size", "0x10"},
+		{"serve", "-data", t.TempDir(), "-max-object-size", "0"},
+		{"serve", "-data", t.TempDir(), "-max-fetches", "-1"},
+		{"serve", "-data", t.TempDir(), "-idle-timeout", "-1s"},
+		{"serve", "-data", t.TempDir(), "-resolve", "host:0:1.2.3.4"},
 	} {
 		code, _, errOut := runCmd(t, "", args...)
 		assert.Equal(t, 2, code, args)
@@ -185,4 +191,36 @@ func TestServeFlags(t *testing.T) {
 	code, out, _ := runCmd(t, "", "serve", "-h")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "-max-fetches")
+}
+
+func TestParseResolve(t *testing.T) {
+	for in, want := range map[string]string{
+		"origin.example.com:443:127.0.0.1": "origin.example.com:443 127.0.0.1",
+		"Origin.Example.com:80:[::1]":      "origin.example.com:80 ::1",
+		"host:8080:::1":                    "host:8080 ::1",
+		"[2606:4700::1]:443:10.0.0.1":      "[2606:4700::1]:443 10.0.0.1",
+		"host:443":                         "",
+		"host:443:not-an-ip":               "",
+		"host:08:1.2.3.4":                  "",
+		":443:1.2.3.4":                     "",
+	} {
+		hp, addr, ok := parseResolve(in)
+		got := ""
+		if ok {
+			got = hp + " " + addr
+		}
+		assert.Equal(t, want, got, in)
+	}
+	var b bytesFlag
+	require.NoError(t, b.Set("0100"))
+	assert.Equal(t, bytesFlag(100), b, "sizes are decimal")
+}
+
+// A SIGTERM that comes right after the ready line still ends the gateway
+// gracefully, with exit status 0.
+func TestServeSignalRightAfterReady(t *testing.T) {
+	for i := 0; i < 10; i++ {
+		p := startServe(t, "-data", t.TempDir())
+		require.NoError(t, p.stop(t), "run %d: stderr:\n%s", i, p.stderr.String())
+	}
 }
