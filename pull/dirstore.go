@@ -16,6 +16,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,7 +40,14 @@ import (
 // whole object.
 type DirStore struct {
 	root *os.Root
+	// dirs caches open fan-out directories ("objects/B/HH"), so that
+	// opening an object is one openat, not one per path component.
+	dirs  sync.Map // string -> *os.Root
+	ndirs atomic.Int64
 }
+
+// maxCachedDirs bounds the directories a DirStore keeps open.
+const maxCachedDirs = 4096
 
 // OpenDirStore opens (and makes, if missing) a directory store.
 func OpenDirStore(dir string) (*DirStore, error) {
@@ -53,7 +62,34 @@ func OpenDirStore(dir string) (*DirStore, error) {
 }
 
 // Close releases the directory.
-func (s *DirStore) Close() error { return s.root.Close() }
+func (s *DirStore) Close() error {
+	s.dirs.Range(func(_, r any) bool {
+		r.(*os.Root).Close()
+		return true
+	})
+	return s.root.Close()
+}
+
+// dir returns an open fan-out directory and what to call when done with
+// it: nothing for a cached one.
+func (s *DirStore) dir(name string) (*os.Root, func(), error) {
+	if r, ok := s.dirs.Load(name); ok {
+		return r.(*os.Root), func() {}, nil
+	}
+	r, err := s.root.OpenRoot(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.ndirs.Load() >= maxCachedDirs {
+		return r, func() { r.Close() }, nil
+	}
+	if prev, loaded := s.dirs.LoadOrStore(name, r); loaded {
+		r.Close()
+		return prev.(*os.Root), func() {}, nil
+	}
+	s.ndirs.Add(1)
+	return r, func() {}, nil
+}
 
 // validBucket is BOS's bucket name rule, which every bucket of a gateway
 // follows.
@@ -92,11 +128,11 @@ const (
 
 // Open returns a committed object.
 func (s *DirStore) Open(_ context.Context, bucket, key string) (Object, error) {
-	_, name, err := objectPath(bucket, key)
+	dir, name, err := objectPath(bucket, key)
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.root.Open(name)
+	f, err := s.openIn(dir, path.Base(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s/%s", ErrNotFound, bucket, key)
 	}
@@ -114,6 +150,16 @@ func (s *DirStore) Open(_ context.Context, bucket, key string) (Object, error) {
 		return nil, fmt.Errorf("pull: object file %s holds key %q, not %q", name, meta.Key, key)
 	}
 	return &dirObject{SectionReader: io.NewSectionReader(f, 0, meta.Size), f: f, info: meta.info()}, nil
+}
+
+// openIn opens a file of a fan-out directory.
+func (s *DirStore) openIn(dir, file string) (*os.File, error) {
+	d, done, err := s.dir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return d.Open(file)
 }
 
 func readDirMeta(f *os.File) (*dirMeta, error) {
