@@ -90,7 +90,7 @@ func parseOrigin(raw string, allowPrivate bool) (o *origin, reason string) {
 		switch {
 		case seg == "":
 			return nil, "a bos:// origin needs a bucket name as its first path segment: bos://endpoint/bucket[/path]"
-		case !validBucket(seg):
+		case !ValidBucket(seg):
 			return nil, fmt.Sprintf("bucket name %q is not 3-63 of a-z 0-9 - starting and ending with a letter or digit", seg)
 		}
 		o.bucket = seg
@@ -256,9 +256,10 @@ func validPort(p string) bool {
 	return n <= 65535
 }
 
-// validBucket checks a BOS bucket name: 3-63 of a-z 0-9 -, starting and
-// ending with a letter or digit.
-func validBucket(b string) bool {
+// ValidBucket reports whether b is a BOS bucket name: 3 to 63 of a-z 0-9
+// -, starting and ending with a letter or digit. It is the rule of a
+// bos:// origin's bucket, and of a gateway's own bucket names.
+func ValidBucket(b string) bool {
 	if len(b) < 3 || len(b) > 63 || b[0] == '-' || b[len(b)-1] == '-' {
 		return false
 	}

@@ -14,11 +14,12 @@ import (
 	"net/http"
 	"os"
 	"path"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mirrorkit/mirror"
 )
 
 // DirStore keeps objects in a local directory, one file each.
@@ -91,13 +92,9 @@ func (s *DirStore) dir(name string) (*os.Root, func(), error) {
 	return r, func() {}, nil
 }
 
-// validBucket is BOS's bucket name rule, which every bucket of a gateway
-// follows.
-var validBucket = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
-
 // ValidBucket reports whether name is a valid bucket name:
-// ^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$, as BOS has it.
-func ValidBucket(name string) bool { return validBucket.MatchString(name) }
+// ^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$, as BOS has it (mirror.ValidBucket).
+func ValidBucket(name string) bool { return mirror.ValidBucket(name) }
 
 // objectPath is where a key lives: no byte of the key reaches the path.
 func objectPath(bucket, key string) (dir, file string, err error) {
@@ -340,4 +337,82 @@ func (u *dirUpload) Abort() {
 func (u *dirUpload) abort() {
 	u.f.Close()
 	_ = u.s.root.Remove(u.tmp)
+}
+
+// The configurations of the buckets, for configapi.Registry: one file per
+// bucket, config/BUCKET, holding the API that set it, a newline, and the
+// document exactly as it was put. Written like an object: a temporary
+// file, synced, renamed over the name, and the directory synced.
+
+// GetConfig returns a bucket's configuration, or an error wrapping
+// fs.ErrNotExist.
+func (s *DirStore) GetConfig(_ context.Context, bucket string) (api string, doc []byte, err error) {
+	if !ValidBucket(bucket) {
+		return "", nil, fmt.Errorf("pull: invalid bucket name %q: %w", bucket, fs.ErrNotExist)
+	}
+	data, err := s.root.ReadFile(path.Join("config", bucket))
+	if err != nil {
+		return "", nil, err
+	}
+	api, rest, ok := strings.Cut(string(data), "\n")
+	if !ok {
+		return "", nil, fmt.Errorf("pull: configuration of %s is damaged", bucket)
+	}
+	return api, []byte(rest), nil
+}
+
+// PutConfig replaces a bucket's configuration, durably.
+func (s *DirStore) PutConfig(_ context.Context, bucket, api string, doc []byte) error {
+	if !ValidBucket(bucket) || strings.Contains(api, "\n") {
+		return fmt.Errorf("pull: invalid bucket name %q or API %q", bucket, api)
+	}
+	if err := s.root.MkdirAll("config", 0o755); err != nil {
+		return err
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join("config", ".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append([]byte(api+"\n"), doc...))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.root.Rename(tmp, path.Join("config", bucket))
+	}
+	if err != nil {
+		_ = s.root.Remove(tmp)
+		return err
+	}
+	return s.syncDir("config")
+}
+
+// DeleteConfig removes a bucket's configuration, durably.
+func (s *DirStore) DeleteConfig(_ context.Context, bucket string) error {
+	if !ValidBucket(bucket) {
+		return nil
+	}
+	err := s.root.Remove(path.Join("config", bucket))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.syncDir("config")
+}
+
+func (s *DirStore) syncDir(dir string) error {
+	d, err := s.root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

@@ -70,6 +70,9 @@ type Fetcher struct {
 	Observe func(FetchResult)
 	// ObserveOrigin, when set, is called once per origin request.
 	ObserveOrigin func(OriginResult)
+	// ObserveJoin, when set, is called once per request that joined a
+	// fetch another one started.
+	ObserveJoin func()
 
 	once      sync.Once
 	transport *http.Transport
@@ -263,6 +266,9 @@ func (f *Fetcher) Fetch(ctx context.Context, bucket, key string, d *mirror.Decis
 	}
 	fl.hold()
 	f.mu.Unlock()
+	if joined && f.ObserveJoin != nil {
+		f.ObserveJoin()
+	}
 	dl := &Download{fl: fl, Joined: joined}
 	select {
 	case <-fl.started:
@@ -279,6 +285,14 @@ func (f *Fetcher) Fetch(ctx context.Context, bucket, key string, d *mirror.Decis
 		return nil, err
 	}
 	return dl, nil
+}
+
+// Running returns the number of fetches running.
+func (f *Fetcher) Running() int {
+	f.init()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.flights)
 }
 
 // run is one flight, from the first origin request to the commit, on a

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,12 +15,13 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/configapi"
 	"github.com/mirrorkit/mirror/pull"
+	"github.com/mirrorkit/mirror/s3store"
 )
 
 // listFlag is a repeatable flag.
@@ -45,6 +47,11 @@ func (b *bytesFlag) Set(v string) error {
 // serveConfig is what the serve flags say.
 type serveConfig struct {
 	listen, data, domain   string
+	s3Endpoint             string
+	credentials            string
+	configTTL              time.Duration
+	tlsCert, tlsKey        string
+	metrics                string
 	buckets, resolve       listFlag
 	allowPrivate           bool
 	bosCredentials         string
@@ -59,8 +66,14 @@ type serveConfig struct {
 func serveFlags(fs *flag.FlagSet) func(*env) int {
 	c := &serveConfig{}
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "`address` to serve on (127.0.0.1:0 picks a free port)")
-	fs.StringVar(&c.data, "data", "", "the store: a `directory` (made if missing)")
-	fs.Var(&c.buckets, "bucket", "`NAME=FILE`: load FILE (format auto-detected) as bucket NAME's rules (repeatable)")
+	fs.StringVar(&c.data, "data", "", "the store: a `directory` (made if missing), or s3://BUCKET[/PREFIX] (endpoint from -s3-endpoint or AWS_ENDPOINT_URL, credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "the S3-compatible store's `URL` for -data s3://...")
+	fs.Var(&c.buckets, "bucket", "`NAME=FILE`: store FILE (format auto-detected) as bucket NAME's configuration at start (repeatable)")
+	fs.StringVar(&c.credentials, "credentials", "", `JSON `+"`file`"+` of the keys that may configure buckets: {"AK": "SECRET"} or {"AK": {"secret", "buckets": ["tenant-a-*"]}}; without it the configuration APIs answer 403`)
+	fs.DurationVar(&c.configTTL, "config-ttl", 5*time.Second, "how soon a configuration another gateway put in the shared store is in force here")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (with -tls-key)")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "the private key `file` of -tls-cert")
+	fs.StringVar(&c.metrics, "metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics")
 	fs.StringVar(&c.domain, "domain", "", "serve BUCKET.`DOMAIN` virtual-host style too")
 	fs.BoolVar(&c.allowPrivate, "allow-private-origins", false, "allow loopback, private and other non-routable origins (rules and dial guard)")
 	fs.Var(&c.resolve, "resolve", "`HOST:PORT:ADDR`: dial ADDR for HOST:PORT, as curl --resolve (repeatable); the dial guard judges ADDR")
@@ -80,16 +93,33 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	return func(e *env) int { return serve(e, c) }
 }
 
-// bucketRules holds the compiled rules of each bucket.
-type bucketRules struct {
-	mu    sync.RWMutex
-	rules map[string]*mirror.Engine
+// gatewayStore is what a gateway keeps its state in: objects and the
+// buckets' configurations.
+type gatewayStore interface {
+	pull.Store
+	configapi.ConfigStore
 }
 
-func (b *bucketRules) get(_ context.Context, bucket string) (*mirror.Engine, error) {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return b.rules[bucket], nil
+// openStore opens -data: a directory, or an S3-compatible store.
+func openStore(ctx context.Context, c *serveConfig) (gatewayStore, func(), error) {
+	if strings.HasPrefix(c.data, "s3://") {
+		st, err := s3store.FromEnv(c.data, c.s3Endpoint)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := st.EnsureBucket(ctx); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", c.data, err)
+		}
+		return st, func() {}, nil
+	}
+	if strings.Contains(c.data, "://") {
+		return nil, nil, fmt.Errorf("-data %q: want a directory or s3://BUCKET[/PREFIX]", c.data)
+	}
+	st, err := pull.OpenDirStore(c.data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() { st.Close() }, nil
 }
 
 func serve(e *env, c *serveConfig) int {
@@ -101,11 +131,11 @@ func serve(e *env, c *serveConfig) int {
 		e.errorf("-data is required: the directory objects are stored in")
 		return 2
 	}
-	if strings.Contains(c.data, "://") {
-		e.errorf("-data %q: only a directory is supported", c.data)
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		e.errorf("-tls-cert and -tls-key go together")
 		return 2
 	}
-	for name, d := range map[string]time.Duration{"dial-timeout": c.fetcher.DialTimeout, "header-timeout": c.fetcher.HeaderTimeout,
+	for name, d := range map[string]time.Duration{"config-ttl": c.configTTL, "dial-timeout": c.fetcher.DialTimeout, "header-timeout": c.fetcher.HeaderTimeout,
 		"idle-timeout": c.fetcher.IdleTimeout, "fetch-timeout": c.fetcher.FetchTimeout, "grace": c.grace} {
 		if d <= 0 {
 			e.errorf("-%s must be positive", name)
@@ -128,28 +158,6 @@ func serve(e *env, c *serveConfig) int {
 	}
 	logger := slog.New(handler)
 
-	rules := &bucketRules{rules: map[string]*mirror.Engine{}}
-	compiler := mirror.Compiler{AllowPrivateOrigins: c.allowPrivate}
-	for _, b := range c.buckets {
-		name, file, ok := strings.Cut(b, "=")
-		if !ok || !pull.ValidBucket(name) {
-			e.errorf("-bucket %q: want NAME=FILE with a valid bucket name", b)
-			return 2
-		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			e.errorf("%v", err)
-			return 2
-		}
-		eng, err := compiler.Load(data, mirror.FormatAuto)
-		if err != nil {
-			for _, line := range strings.Split(err.Error(), "\n") {
-				e.errorf("%s: %s", file, line)
-			}
-			return 2
-		}
-		rules.rules[name] = eng
-	}
 	resolve := map[string]string{}
 	for _, r := range c.resolve {
 		hostport, addr, ok := parseResolve(r)
@@ -170,18 +178,55 @@ func serve(e *env, c *serveConfig) int {
 			return 2
 		}
 	}
-	store, err := pull.OpenDirStore(c.data)
+	var creds *configapi.Credentials
+	if c.credentials != "" {
+		var err error
+		if creds, err = configapi.LoadCredentials(c.credentials); err != nil {
+			e.errorf("-credentials: %v", err)
+			return 2
+		}
+	}
+	store, closeStore, err := openStore(context.Background(), c)
 	if err != nil {
 		e.errorf("-data: %v", err)
 		return 2
 	}
-	defer store.Close()
-
+	defer closeStore()
+	registry := &configapi.Registry{Store: store, Compiler: mirror.Compiler{AllowPrivateOrigins: c.allowPrivate},
+		TTL: c.configTTL, Logger: logger}
 	f := &c.fetcher
 	f.Store, f.AllowPrivateOrigins, f.Resolve, f.Logger = store, c.allowPrivate, resolve, logger
 	f.MaxObjectSize, f.BOSInsecureHTTP = int64(c.maxObjectSize), c.bosInsecureHTTP
 	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
-	h := &pull.Handler{Store: store, Fetcher: f, Rules: rules.get, Domain: c.domain, Logger: logger}
+	objects := &pull.Handler{Store: store, Fetcher: f, Rules: registry.Engine, Domain: c.domain, Logger: logger}
+	configs := &configapi.Handler{Registry: registry, Credentials: creds, Domain: c.domain, Logger: logger}
+	m := newMetrics(f)
+	m.wire(f, objects, registry)
+	if code := loadBuckets(e, registry, c.buckets); code != 0 {
+		return code
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if configapi.IsConfigRequest(r) {
+			configs.ServeHTTP(w, r)
+			return
+		}
+		objects.ServeHTTP(w, r)
+	})
+	if c.tlsCert != "" {
+		if _, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey); err != nil {
+			e.errorf("-tls-cert/-tls-key: %v", err)
+			return 2
+		}
+	}
+	var metricsLn net.Listener
+	if c.metrics != "" {
+		if metricsLn, err = net.Listen("tcp", c.metrics); err != nil {
+			e.errorf("-metrics: %v", err)
+			return 2
+		}
+		go func() { _ = http.Serve(metricsLn, m.handler()) }()
+		defer metricsLn.Close()
+	}
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
@@ -193,10 +238,23 @@ func serve(e *env, c *serveConfig) int {
 	// Signals are ours before anyone can know we are ready.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	scheme := "http"
+	if c.tlsCert != "" {
+		scheme = "https"
+	}
 	// The ready line comes before any other line that holds a URL.
-	fmt.Fprintf(e.stderr, "listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(e.stderr, "listening on %s://%s\n", scheme, ln.Addr())
+	if metricsLn != nil {
+		logger.Info("metrics", "url", "http://"+metricsLn.Addr().String()+"/metrics")
+	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if c.tlsCert != "" {
+			served <- srv.ServeTLS(ln, c.tlsCert, c.tlsKey)
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
 	select {
 	case err := <-served:
 		e.errorf("%v", err)
@@ -243,4 +301,33 @@ func parseResolve(v string) (hostport, addr string, ok bool) {
 		return "", "", false
 	}
 	return net.JoinHostPort(strings.ToLower(strings.Trim(host, "[]")), port), ip.String(), true
+}
+
+// loadBuckets stores each -bucket NAME=FILE as NAME's configuration, as a
+// PUT through the matching API would (a native document is stored too;
+// both APIs' GETs then answer "none set" for it).
+func loadBuckets(e *env, registry *configapi.Registry, buckets []string) int {
+	for _, b := range buckets {
+		name, file, ok := strings.Cut(b, "=")
+		if !ok || !pull.ValidBucket(name) {
+			e.errorf("-bucket %q: want NAME=FILE with a valid bucket name", b)
+			return 2
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			e.errorf("%v", err)
+			return 2
+		}
+		eng, err := registry.Compiler.Load(data, mirror.FormatAuto)
+		if err == nil {
+			err = registry.Put(context.Background(), name, string(eng.Format()), data, eng.Format())
+		}
+		if err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				e.errorf("%s: %s", file, line)
+			}
+			return 2
+		}
+	}
+	return 0
 }

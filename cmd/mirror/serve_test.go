@@ -85,11 +85,15 @@ func startServe(t *testing.T, args ...string) *gatewayProcess {
 	require.NoError(t, cmd.Start())
 	p := &gatewayProcess{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan error, 1)}
 	lines := bufio.NewReader(pipe)
-	first, err := lines.ReadString('\n')
-	require.NoError(t, err, "the ready line")
-	url, ok := strings.CutPrefix(strings.TrimSpace(first), "listening on ")
-	require.True(t, ok, "the first line is the ready line, got %q", first)
-	p.url = url
+	for {
+		line, err := lines.ReadString('\n')
+		require.NoError(t, err, "the ready line")
+		if url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on "); ok {
+			p.url = url
+			break
+		}
+		require.NotContains(t, line, "://", "no line before the ready line holds a URL")
+	}
 	go func() {
 		_, _ = io.Copy(p.stderr, lines)
 		p.done <- cmd.Wait()

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/mirrorkit/mirror/configapi"
+	"github.com/mirrorkit/mirror/pull"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the gateway's Prometheus metrics (docs/SERVING.md §5).
+type metrics struct {
+	reg      *prometheus.Registry
+	fetches  *prometheus.CounterVec
+	bytes    prometheus.Counter
+	joined   prometheus.Counter
+	origin   *prometheus.HistogramVec
+	lookups  *prometheus.CounterVec
+	changes  *prometheus.CounterVec
+	inFlight prometheus.GaugeFunc
+}
+
+func newMetrics(f *pull.Fetcher) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.fetches = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mirror_fetches_total", Help: "Origin fetches by outcome (stored, not_found, failed, too_large, cut_short, bad_digest, store_error, slow_down).",
+	}, []string{"outcome"})
+	m.bytes = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "mirror_fetch_bytes_total", Help: "Body bytes received from origins.",
+	})
+	m.joined = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "mirror_fetch_joined_total", Help: "Requests that joined a fetch another request started.",
+	})
+	m.origin = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "mirror_origin_request_duration_seconds", Help: "Time to an origin's response headers, by status (0: no response).",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
+	}, []string{"status"})
+	m.lookups = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mirror_store_lookups_total", Help: "Object requests by whether the store held the object.",
+	}, []string{"result"})
+	m.changes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mirror_config_changes_total", Help: "Configuration changes made through this gateway, by API and operation.",
+	}, []string{"api", "op"})
+	m.inFlight = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mirror_fetches_in_flight", Help: "Fetches running now.",
+	}, func() float64 { return float64(f.Running()) })
+	m.reg.MustRegister(m.fetches, m.bytes, m.joined, m.origin, m.lookups, m.changes, m.inFlight,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// wire hooks the metrics to the gateway's parts.
+func (m *metrics) wire(f *pull.Fetcher, h *pull.Handler, r *configapi.Registry) {
+	f.Observe = func(res pull.FetchResult) {
+		m.fetches.WithLabelValues(string(res.Outcome)).Inc()
+		m.bytes.Add(float64(res.Bytes))
+	}
+	f.ObserveOrigin = func(o pull.OriginResult) {
+		m.origin.WithLabelValues(strconv.Itoa(o.Status)).Observe(o.Duration.Seconds())
+	}
+	f.ObserveJoin = m.joined.Inc
+	h.ObserveLookup = func(hit bool) {
+		if hit {
+			m.lookups.WithLabelValues("hit").Inc()
+		} else {
+			m.lookups.WithLabelValues("miss").Inc()
+		}
+	}
+	r.ObserveChange = func(_, api, op string) { m.changes.WithLabelValues(api, op).Inc() }
+}
+
+func (m *metrics) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	return mux
+}

@@ -1,0 +1,8 @@
+package configapi
+
+import (
+	"io"
+	"log/slog"
+)
+
+var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))

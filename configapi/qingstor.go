@@ -1,0 +1,190 @@
+package configapi
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/mirrorkit/mirror"
+)
+
+// The QingStor API: PUT|GET|DELETE /BUCKET?mirror, as
+// github.com/yunify/qingstor-sdk-go/v3's PutExternalMirror,
+// GetExternalMirror and DeleteExternalMirror send them: always
+// path-style, with the zone as the first label of the Host.
+
+// qsError is QingStor's error body.
+type qsError struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id"`
+	URL       string `json:"url"`
+}
+
+// The QingStor SDK reads an error's code, and a GET's document, only from
+// a response whose Content-Type says application/json.
+const qsJSON = "application/json"
+
+func (h *Handler) qingstor(w http.ResponseWriter, r *http.Request) {
+	id := newRequestID()
+	w.Header().Set("X-QS-Request-ID", id)
+	fail := func(e *apiError) {
+		writeJSON(w, e.status, qsJSON, qsError{e.code, e.message, id, "https://docs.qingcloud.com/qingstor/api/common/error_code"})
+	}
+	bucket := pathBucket(r)
+	if !mirror.ValidBucket(bucket) {
+		fail(&apiError{http.StatusBadRequest, "invalid_bucket_name", "the bucket name is not 3-63 of a-z 0-9 - starting and ending with a letter or digit"})
+		return
+	}
+	if e := h.verifyQS(r, bucket); e != nil {
+		fail(e)
+		return
+	}
+	switch r.Method {
+	case http.MethodPut:
+		body, ok := readBody(r)
+		switch {
+		case !ok:
+			fail(&apiError{http.StatusBadRequest, "invalid_request", "an external mirror configuration is at most 64 KiB"})
+			return
+		case !digestMatches(r, body):
+			fail(&apiError{http.StatusBadRequest, "bad_digest", "the Content-MD5 you specified did not match what was received"})
+			return
+		}
+		notJSON, invalid, err := h.put(r, bucket, APIQingStor, mirror.FormatQingStor, body)
+		switch {
+		case notJSON:
+			fail(&apiError{http.StatusBadRequest, "invalid_json", "the JSON you provided was not well-formed"})
+		case invalid != "":
+			fail(&apiError{http.StatusBadRequest, "invalid_argument", invalid})
+		case err != nil:
+			h.internal("storing a configuration", err, id)
+			fail(&apiError{http.StatusInternalServerError, "internal_server_error", "the configuration could not be stored; try again"})
+		default:
+			// Exactly 200: the SDK takes any other success code for an error.
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(http.StatusOK)
+		}
+	case http.MethodGet:
+		api, doc, ok, err := h.Registry.Config(r.Context(), bucket)
+		switch {
+		case err != nil:
+			h.internal("reading a configuration", err, id)
+			fail(&apiError{http.StatusInternalServerError, "internal_server_error", "the configuration could not be read; try again"})
+		case !ok || api != APIQingStor:
+			fail(&apiError{http.StatusNotFound, "mirror_not_exists", "the bucket has no external mirror"})
+		default:
+			writeBody(w, http.StatusOK, qsJSON, doc)
+		}
+	case http.MethodDelete:
+		if err := h.Registry.Delete(r.Context(), bucket, APIQingStor); err != nil {
+			h.internal("deleting a configuration", err, id)
+			fail(&apiError{http.StatusInternalServerError, "internal_server_error", "the configuration could not be deleted; try again"})
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "PUT, GET, DELETE")
+		fail(&apiError{http.StatusMethodNotAllowed, "method_not_allowed", "mirror takes PUT, GET and DELETE"})
+	}
+}
+
+// qsSubresources are the query names QingStor's signature covers.
+var qsSubresources = []string{"acl", "cors", "delete", "image", "lifecycle", "logging", "mirror", "notification",
+	"part_number", "policy", "response-cache-control", "response-content-disposition", "response-content-encoding",
+	"response-content-language", "response-content-type", "response-expires", "stats", "upload_id", "uploads"}
+
+// verifyQS checks "Authorization: QS AK:SIG" (docs/SERVING.md §4.3): SIG
+// = base64(HMAC-SHA256(SK, METHOD "\n" Content-MD5 "\n" Content-Type "\n"
+// Date "\n" x-qs-headers resource)), with Date (or X-QS-Date) within 15
+// minutes of the gateway's clock; then the key's scope.
+func (h *Handler) verifyQS(r *http.Request, bucket string) *apiError {
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		return &apiError{http.StatusForbidden, "permission_denied", "the request is not signed"}
+	}
+	cred, found := strings.CutPrefix(auth, "QS ")
+	ak, sig, found2 := strings.Cut(cred, ":")
+	if !found || !found2 || ak == "" || sig == "" {
+		return &apiError{http.StatusUnauthorized, "invalid_access_key_id", "the Authorization header is not QS ACCESS_KEY_ID:SIGNATURE"}
+	}
+	if h.Credentials == nil {
+		return &apiError{http.StatusForbidden, "permission_denied", "this gateway takes no configuration requests"}
+	}
+	secret, known := h.Credentials.secret(ak)
+	if !known {
+		return &apiError{http.StatusUnauthorized, "invalid_access_key_id", "the access key ID you provided does not exist"}
+	}
+	dateText := r.Header.Get("X-QS-Date")
+	if dateText == "" {
+		dateText = r.Header.Get("Date")
+	}
+	date, err := http.ParseTime(dateText)
+	if now := h.now(); err != nil || date.Before(now.Add(-maxSkew)) || date.After(now.Add(maxSkew)) {
+		return &apiError{http.StatusForbidden, "request_expired", "the request's Date is missing or more than 15 minutes from the gateway's clock"}
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(qsStringToSign(r)))
+	if !equal(base64.StdEncoding.EncodeToString(mac.Sum(nil)), sig) {
+		return &apiError{http.StatusUnauthorized, "signature_not_matched", "the signature does not match"}
+	}
+	if !h.Credentials.allows(ak, bucket) {
+		return &apiError{http.StatusForbidden, "permission_denied", "the access key may not configure bucket " + bucket}
+	}
+	return nil
+}
+
+// qsStringToSign is what qingstor-sdk-go v3's signer signs: Date is left
+// empty when X-QS-Date is set, the x-qs- headers come sorted as
+// "name:value" lines, and the resource is the escaped path with the signed
+// sub-resources ("/bucket?mirror", bare although the request line may
+// carry "mirror=").
+func qsStringToSign(r *http.Request) string {
+	date := r.Header.Get("Date")
+	if r.Header.Get("X-QS-Date") != "" {
+		date = ""
+	}
+	var b strings.Builder
+	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + date + "\n")
+	var names []string
+	for name := range r.Header {
+		if n := strings.ToLower(name); strings.HasPrefix(n, "x-qs-") {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		b.WriteString(n + ":" + strings.TrimSpace(r.Header.Get(n)) + "\n")
+	}
+	b.WriteString(qsEscape(r.URL.Path))
+	query := r.URL.Query()
+	var parts []string
+	for name, values := range query {
+		if !slices.Contains(qsSubresources, name) {
+			continue
+		}
+		if v := strings.TrimSpace(strings.Join(values, "")); v != "" {
+			parts = append(parts, name+"="+v)
+		} else {
+			parts = append(parts, name)
+		}
+	}
+	slices.Sort(parts)
+	if len(parts) > 0 {
+		b.WriteString("?" + strings.Join(parts, "&"))
+	}
+	return b.String()
+}
+
+// qsEscape is the SDK's URLQueryEscape: query escaping, with "/" and "="
+// kept and spaces as %20.
+func qsEscape(s string) string {
+	e := url.QueryEscape(s)
+	e = strings.ReplaceAll(e, "%2F", "/")
+	e = strings.ReplaceAll(e, "%3D", "=")
+	return strings.ReplaceAll(e, "+", "%20")
+}

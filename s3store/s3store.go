@@ -1,0 +1,349 @@
+// Package s3store keeps a mirror gateway's objects and configurations in
+// any S3-compatible store, so that several gateways share one state
+// (docs/SERVING.md §2). It implements pull.Store and
+// configapi.ConfigStore with github.com/minio/minio-go/v7, a maintained
+// client made for S3-compatible endpoints.
+//
+// Each mirrored object is one S3 object holding exactly its bytes, with
+// its headers as S3 system metadata and the rest as user metadata, so
+// that other S3 tools can read the mirrored bucket. Objects live under
+// PREFIX/objects/BUCKET/KEY; configurations under PREFIX/config/BUCKET.
+package s3store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/pull"
+)
+
+// Store is a bucket (and a prefix in it) of an S3-compatible store.
+type Store struct {
+	client *minio.Client
+	bucket string
+	prefix string // "" or ending in "/"
+	// SpoolDir holds an upload's bytes until its commit (os.TempDir() when
+	// empty): a commit is one PUT of the whole object.
+	SpoolDir string
+}
+
+// Config says where a Store is.
+type Config struct {
+	// Endpoint is the store's URL: http(s)://HOST[:PORT].
+	Endpoint string
+	// Bucket and Prefix locate the gateway's state in it.
+	Bucket, Prefix string
+	// AccessKeyID and SecretAccessKey sign the requests.
+	AccessKeyID, SecretAccessKey string
+	// Region is the store's region ("us-east-1" when empty).
+	Region string
+	// Transport, when set, carries the requests (custom TLS roots).
+	Transport http.RoundTripper
+}
+
+// New connects to a store. Buckets are addressed path-style, as
+// S3-compatible servers expect.
+func New(c Config) (*Store, error) {
+	u, err := url.Parse(c.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("s3store: endpoint %q is not http(s)://HOST[:PORT]", c.Endpoint)
+	}
+	if c.Bucket == "" {
+		return nil, errors.New("s3store: no bucket")
+	}
+	region := c.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	client, err := minio.New(u.Host, &minio.Options{
+		Creds:        credentials.NewStaticV4(c.AccessKeyID, c.SecretAccessKey, ""),
+		Secure:       u.Scheme == "https",
+		Region:       region,
+		BucketLookup: minio.BucketLookupPath,
+		Transport:    c.Transport,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("s3store: %w", err)
+	}
+	prefix := strings.Trim(c.Prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	return &Store{client: client, bucket: c.Bucket, prefix: prefix}, nil
+}
+
+// FromEnv connects to s3://BUCKET[/PREFIX] at endpoint (or, when it is
+// empty, AWS_ENDPOINT_URL), with the credentials of AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY, and the region of AWS_REGION.
+func FromEnv(dataURL, endpoint string) (*Store, error) {
+	rest, ok := strings.CutPrefix(dataURL, "s3://")
+	if !ok {
+		return nil, fmt.Errorf("s3store: %q is not s3://BUCKET[/PREFIX]", dataURL)
+	}
+	bucket, prefix, _ := strings.Cut(rest, "/")
+	if endpoint == "" {
+		endpoint = os.Getenv("AWS_ENDPOINT_URL")
+	}
+	if endpoint == "" {
+		return nil, errors.New("s3store: no endpoint: give -s3-endpoint or AWS_ENDPOINT_URL")
+	}
+	return New(Config{Endpoint: endpoint, Bucket: bucket, Prefix: prefix, AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"),
+		SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"), Region: os.Getenv("AWS_REGION")})
+}
+
+// Names. A key that makes a good S3 name is stored as
+// PREFIX/objects/BUCKET/KEY. A key that can not be (the whole name would
+// pass 1024 bytes; an empty, "." or ".." segment, which filesystem-backed
+// servers refuse or resolve; a segment over 255 bytes, the usual file name
+// limit), or whose PUT the server refuses ("x" beside "x/y" on such a
+// server), is stored as PREFIX/hashed/BUCKET/H, H being the hex SHA-256 of
+// the key, with the key in its metadata. Open looks at the plain name
+// first, then the hashed one.
+
+func (s *Store) plainName(bucket, key string) (string, bool) {
+	name := s.prefix + "objects/" + bucket + "/" + key
+	if len(name) > 1024 {
+		return "", false
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg == "." || seg == ".." || len(seg) > 255 {
+			return "", false
+		}
+	}
+	return name, true
+}
+
+func (s *Store) hashedName(bucket, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return s.prefix + "hashed/" + bucket + "/" + hex.EncodeToString(sum[:])
+}
+
+// User metadata keys.
+const (
+	metaETag         = "Mirror-Etag"
+	metaStorageClass = "Mirror-Storage-Class"
+	metaKey          = "Mirror-Key"
+	metaAPI          = "Mirror-Api"
+)
+
+func notFound(err error) bool {
+	r := minio.ToErrorResponse(err)
+	return r.StatusCode == http.StatusNotFound || r.Code == "NoSuchKey"
+}
+
+// Open returns a committed object, or an error wrapping pull.ErrNotFound.
+func (s *Store) Open(ctx context.Context, bucket, key string) (pull.Object, error) {
+	if !mirror.ValidBucket(bucket) {
+		return nil, fmt.Errorf("s3store: invalid bucket name %q", bucket)
+	}
+	names := []string{s.hashedName(bucket, key)}
+	if plain, ok := s.plainName(bucket, key); ok {
+		names = []string{plain, names[0]}
+	}
+	for i, name := range names {
+		obj, err := s.client.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
+		if err != nil {
+			return nil, err
+		}
+		info, err := obj.Stat()
+		if notFound(err) {
+			obj.Close()
+			continue
+		}
+		if err != nil {
+			obj.Close()
+			return nil, err
+		}
+		if i == len(names)-1 { // the hashed name: it names its key
+			if k, _ := base64.RawURLEncoding.DecodeString(info.UserMetadata[metaKey]); string(k) != key {
+				obj.Close()
+				return nil, fmt.Errorf("s3store: %s holds another key", name)
+			}
+		}
+		return &object{Object: obj, info: objectInfo(info)}, nil
+	}
+	return nil, fmt.Errorf("%w: %s/%s", pull.ErrNotFound, bucket, key)
+}
+
+// objectInfo reads back what Commit wrote.
+func objectInfo(i minio.ObjectInfo) pull.ObjectInfo {
+	h := http.Header{}
+	if i.ContentType != "" {
+		h.Set("Content-Type", i.ContentType)
+	}
+	for _, name := range pull.KeptHeaders[1:] {
+		if v := i.Metadata.Get(name); v != "" {
+			h.Set(name, v)
+		}
+	}
+	if h.Get("Expires") == "" && !i.Expires.IsZero() {
+		h.Set("Expires", i.Expires.UTC().Format(http.TimeFormat))
+	}
+	return pull.ObjectInfo{Size: i.Size, ETag: i.UserMetadata[metaETag], LastModified: i.LastModified, Header: h,
+		StorageClass: i.UserMetadata[metaStorageClass]}
+}
+
+type object struct {
+	*minio.Object
+	info pull.ObjectInfo
+}
+
+func (o *object) Info() pull.ObjectInfo { return o.info }
+
+// HasObjects reports whether the bucket holds a committed object.
+func (s *Store) HasObjects(ctx context.Context, bucket string) (bool, error) {
+	if !mirror.ValidBucket(bucket) {
+		return false, nil
+	}
+	for _, p := range []string{s.prefix + "objects/" + bucket + "/", s.prefix + "hashed/" + bucket + "/"} {
+		ctx, cancel := context.WithCancel(ctx)
+		for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: p, Recursive: true, MaxKeys: 1}) {
+			cancel()
+			if o.Err != nil {
+				return false, o.Err
+			}
+			return true, nil
+		}
+		cancel()
+	}
+	return false, nil
+}
+
+// Create starts an object: its bytes go to a local file, which is also
+// the fetch's spool, and the commit PUTs the whole object with its
+// metadata in one request, so that readers see all of it or none.
+func (s *Store) Create(_ context.Context, bucket, key string) (pull.Upload, error) {
+	if !mirror.ValidBucket(bucket) {
+		return nil, fmt.Errorf("s3store: invalid bucket name %q", bucket)
+	}
+	f, err := os.CreateTemp(s.SpoolDir, "mirror-s3-*")
+	if err != nil {
+		return nil, err
+	}
+	return &upload{s: s, f: f, bucket: bucket, key: key}, nil
+}
+
+type upload struct {
+	s           *Store
+	f           *os.File
+	bucket, key string
+	n           int64
+	done        bool
+}
+
+func (u *upload) Write(p []byte) (int, error) {
+	n, err := u.f.Write(p)
+	u.n += int64(n)
+	return n, err
+}
+
+// ReadAt reads back what was written: the fetch's spool.
+func (u *upload) ReadAt(p []byte, off int64) (int, error) { return u.f.ReadAt(p, off) }
+
+func (u *upload) Commit(ctx context.Context, info pull.ObjectInfo) error {
+	if u.done {
+		return errors.New("s3store: upload already ended")
+	}
+	u.done = true
+	if info.Size != u.n {
+		return fmt.Errorf("s3store: commit of %d bytes, %d were written", info.Size, u.n)
+	}
+	opts := minio.PutObjectOptions{
+		ContentType:        info.Header.Get("Content-Type"),
+		ContentEncoding:    info.Header.Get("Content-Encoding"),
+		ContentDisposition: info.Header.Get("Content-Disposition"),
+		ContentLanguage:    info.Header.Get("Content-Language"),
+		CacheControl:       info.Header.Get("Cache-Control"),
+		UserMetadata:       map[string]string{metaETag: info.ETag},
+		PartSize:           64 << 20,
+	}
+	if t, err := http.ParseTime(info.Header.Get("Expires")); err == nil {
+		opts.Expires = t
+	}
+	if info.StorageClass != "" {
+		opts.UserMetadata[metaStorageClass] = info.StorageClass
+	}
+	put := func(name string) error {
+		_, err := u.s.client.PutObject(ctx, u.s.bucket, name, io.NewSectionReader(u.f, 0, u.n), u.n, opts)
+		return err
+	}
+	if plain, ok := u.s.plainName(u.bucket, u.key); ok {
+		err := put(plain)
+		r := minio.ToErrorResponse(err)
+		if err == nil || r.StatusCode == 0 || r.StatusCode >= 500 {
+			return err // stored, or not a refusal of the name
+		}
+	}
+	opts.UserMetadata[metaKey] = base64.RawURLEncoding.EncodeToString([]byte(u.key))
+	return put(u.s.hashedName(u.bucket, u.key))
+}
+
+// Abort drops the local bytes (after a commit, the spool).
+func (u *upload) Abort() {
+	u.done = true
+	u.f.Close()
+	os.Remove(u.f.Name())
+}
+
+// GetConfig returns a bucket's configuration, or an error wrapping
+// fs.ErrNotExist.
+func (s *Store) GetConfig(ctx context.Context, bucket string) (api string, doc []byte, err error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, s.prefix+"config/"+bucket, minio.GetObjectOptions{})
+	if err != nil {
+		return "", nil, err
+	}
+	defer obj.Close()
+	info, err := obj.Stat()
+	if notFound(err) {
+		return "", nil, fmt.Errorf("s3store: no configuration for %s: %w", bucket, fs.ErrNotExist)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	doc, err = io.ReadAll(io.LimitReader(obj, 1<<20))
+	return info.UserMetadata[metaAPI], doc, err
+}
+
+// PutConfig replaces a bucket's configuration: one PUT, durable when it
+// returns.
+func (s *Store) PutConfig(ctx context.Context, bucket, api string, doc []byte) error {
+	if !mirror.ValidBucket(bucket) || !utf8.ValidString(api) {
+		return fmt.Errorf("s3store: invalid bucket name %q", bucket)
+	}
+	_, err := s.client.PutObject(ctx, s.bucket, s.prefix+"config/"+bucket, bytes.NewReader(doc), int64(len(doc)),
+		minio.PutObjectOptions{ContentType: "application/json", UserMetadata: map[string]string{metaAPI: api}})
+	return err
+}
+
+// DeleteConfig removes a bucket's configuration.
+func (s *Store) DeleteConfig(ctx context.Context, bucket string) error {
+	err := s.client.RemoveObject(ctx, s.bucket, s.prefix+"config/"+bucket, minio.RemoveObjectOptions{})
+	if notFound(err) {
+		return nil
+	}
+	return err
+}
+
+// EnsureBucket makes the store's bucket when it is missing.
+func (s *Store) EnsureBucket(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil || ok {
+		return err
+	}
+	return s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{})
+}

@@ -1,0 +1,173 @@
+package s3store
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/mirrorkit/mirror/internal/versitygw"
+	"github.com/mirrorkit/mirror/pull"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The store is tested against a real S3 server on loopback, never a mock
+// (internal/versitygw).
+
+var bucketSeq struct {
+	sync.Mutex
+	n int
+}
+
+// newStore is a Store in a bucket of its own, under a prefix.
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	endpoint := versitygw.Endpoint(t)
+	bucketSeq.Lock()
+	bucketSeq.n++
+	name := fmt.Sprintf("mirror-test-%d-%d", os.Getpid(), bucketSeq.n)
+	bucketSeq.Unlock()
+	s, err := New(Config{Endpoint: endpoint, Bucket: name, Prefix: "gw/", AccessKeyID: versitygw.AccessKey, SecretAccessKey: versitygw.SecretKey})
+	require.NoError(t, err)
+	s.SpoolDir = t.TempDir()
+	require.NoError(t, s.EnsureBucket(context.Background()))
+	return s
+}
+
+func put(t *testing.T, s pull.Store, bucket, key, data string, header ...string) {
+	t.Helper()
+	ctx := context.Background()
+	up, err := s.Create(ctx, bucket, key)
+	require.NoError(t, err)
+	defer up.Abort()
+	_, err = io.WriteString(up, data)
+	require.NoError(t, err)
+	h := http.Header{}
+	for _, kv := range header {
+		name, v, _ := strings.Cut(kv, ": ")
+		h.Set(name, v)
+	}
+	require.NoError(t, up.Commit(ctx, pull.ObjectInfo{Size: int64(len(data)), ETag: "etag-" + key[:min(len(key), 4)],
+		Header: h, StorageClass: "COLD"}))
+}
+
+func get(t *testing.T, s pull.Store, bucket, key string) (string, pull.ObjectInfo, error) {
+	obj, err := s.Open(context.Background(), bucket, key)
+	if err != nil {
+		return "", pull.ObjectInfo{}, err
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(obj)
+	return string(b), obj.Info(), err
+}
+
+func TestObjectsRoundTrip(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	_, _, err := get(t, s, "bkt", "missing")
+	assert.ErrorIs(t, err, pull.ErrNotFound)
+	has, err := s.HasObjects(ctx, "bkt")
+	require.NoError(t, err)
+	assert.False(t, has)
+
+	put(t, s, "bkt", "img/a b.png", "png bytes", "Content-Type: image/png", "Cache-Control: max-age=60",
+		"Content-Disposition: inline", "Expires: Thu, 01 Jan 2099 00:00:00 GMT")
+	got, info, err := get(t, s, "bkt", "img/a b.png")
+	require.NoError(t, err)
+	assert.Equal(t, "png bytes", got)
+	assert.Equal(t, int64(9), info.Size)
+	assert.Equal(t, "etag-img/", info.ETag)
+	assert.Equal(t, "COLD", info.StorageClass)
+	assert.Equal(t, "image/png", info.Header.Get("Content-Type"))
+	assert.Equal(t, "max-age=60", info.Header.Get("Cache-Control"))
+	assert.Equal(t, "inline", info.Header.Get("Content-Disposition"))
+	assert.Equal(t, "Thu, 01 Jan 2099 00:00:00 GMT", info.Header.Get("Expires"))
+	assert.WithinDuration(t, time.Now(), info.LastModified, time.Minute)
+	has, err = s.HasObjects(ctx, "bkt")
+	require.NoError(t, err)
+	assert.True(t, has)
+
+	// Other S3 tools read the mirrored bucket: the object is one S3 object
+	// of exactly its bytes under PREFIX/objects/BUCKET/KEY.
+	raw, err := s.client.GetObject(ctx, s.bucket, "gw/objects/bkt/img/a b.png", minio.GetObjectOptions{})
+	require.NoError(t, err)
+	b, err := io.ReadAll(raw)
+	require.NoError(t, err)
+	assert.Equal(t, "png bytes", string(b))
+}
+
+// Keys a filesystem-backed server refuses, or that would pass S3's name
+// limit, go under hashed names, and every key keeps its own object.
+func TestHostileKeys(t *testing.T) {
+	s := newStore(t)
+	keys := []string{"a/../../x", "..", ".", "a//b", "/abs", "x/", "x", "x/y", "CON", strings.Repeat("k", 1024),
+		strings.Repeat("d/", 400) + "e", strings.Repeat("s", 300) + "/f", "日本/語", "a b+c%2F", "trailing.", "..%2F.."}
+	for i, k := range keys {
+		put(t, s, "bkt", k, fmt.Sprint("object ", i))
+	}
+	for i, k := range keys {
+		got, _, err := get(t, s, "bkt", k)
+		require.NoError(t, err, "%q", k)
+		assert.Equal(t, fmt.Sprint("object ", i), got, "%q", k)
+	}
+}
+
+// Two writers of one key leave one whole object.
+func TestConcurrentCommits(t *testing.T) {
+	s := newStore(t)
+	versions := []string{strings.Repeat("a", 200000), strings.Repeat("b", 100000)}
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			put(t, s, "bkt", "k", versions[i%2])
+		}()
+	}
+	wg.Wait()
+	got, _, err := get(t, s, "bkt", "k")
+	require.NoError(t, err)
+	assert.Contains(t, versions, got)
+}
+
+func TestConfigsRoundTrip(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	_, _, err := s.GetConfig(ctx, "bkt")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	doc := []byte("{\n  \"source_site\": \"https://o.example.com\"\n}")
+	require.NoError(t, s.PutConfig(ctx, "bkt", "qingstor", doc))
+	api, got, err := s.GetConfig(ctx, "bkt")
+	require.NoError(t, err)
+	assert.Equal(t, "qingstor", api)
+	assert.Equal(t, doc, got, "exactly as put")
+	require.NoError(t, s.DeleteConfig(ctx, "bkt"))
+	require.NoError(t, s.DeleteConfig(ctx, "bkt"), "deleting none is fine")
+	_, _, err = s.GetConfig(ctx, "bkt")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+// The spool of an upload is its local file, gone after Abort.
+func TestUploadSpool(t *testing.T) {
+	s := newStore(t)
+	up, err := s.Create(context.Background(), "bkt", "k")
+	require.NoError(t, err)
+	_, _ = io.WriteString(up, "hello")
+	buf := make([]byte, 5)
+	_, err = up.(io.ReaderAt).ReadAt(buf, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(buf))
+	up.Abort()
+	entries, _ := os.ReadDir(s.SpoolDir)
+	assert.Empty(t, entries)
+	_, _, err = get(t, s, "bkt", "k")
+	assert.ErrorIs(t, err, pull.ErrNotFound, "an aborted upload is not visible")
+}
