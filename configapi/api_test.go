@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,11 +20,18 @@ import (
 	"github.com/mirrorkit/mirror/pull"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	qssigner "github.com/yunify/qingstor-sdk-go/v3/request/signer"
 )
 
 // signedBOS sends a raw request signed by BOS's own SDK signer, so that a
 // test can send bodies the SDK never would.
 func signedBOS(t *testing.T, method, url, host, path string, body io.Reader, contentLength int64, headers ...string) *http.Response {
+	t.Helper()
+	return signedBOSAs(t, "ADMIN", "admin-secret", method, url, host, path, body, contentLength, headers...)
+}
+
+// signedBOSAs is signedBOS with a key of the test's choosing.
+func signedBOSAs(t *testing.T, ak, sk, method, url, host, path string, body io.Reader, contentLength int64, headers ...string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	require.NoError(t, err)
@@ -39,7 +47,7 @@ func signedBOS(t *testing.T, method, url, host, path string, body io.Reader, con
 		req.Header.Set(name, value)
 		sreq.SetHeader(strings.ToLower(name), value)
 	}
-	cred, _ := bceauth.NewBceCredentials("ADMIN", "admin-secret")
+	cred, _ := bceauth.NewBceCredentials(ak, sk)
 	(&bceauth.BceV1Signer{}).Sign(sreq, cred, &bceauth.SignOptions{
 		HeadersToSign: map[string]struct{}{"host": {}, "content-md5": {}}, ExpireSeconds: 300})
 	req.Header.Set("Authorization", sreq.Header("Authorization"))
@@ -118,16 +126,370 @@ func TestBOSVirtualHost(t *testing.T) {
 	assert.Equal(t, APIBOS, api)
 }
 
-// Without credentials the API answers 403 to everything.
-func TestNoCredentials(t *testing.T) {
+// qsSigned sends a raw request signed by QingStor's own SDK signer, so
+// that a test can send bodies and paths the SDK never would.
+func qsSigned(t *testing.T, s *apiServer, ak, sk, method, path, body string) *http.Response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	require.NoError(t, err)
+	req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	require.NoError(t, (&qssigner.QingStorSigner{AccessKeyID: ak, SecretAccessKey: sk}).WriteSignature(req))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	return resp
+}
+
+// readQS reads a QingStor answer: its status and error code.
+func readQS(t *testing.T, resp *http.Response) (int, qsError) {
+	t.Helper()
+	defer resp.Body.Close()
+	var e qsError
+	if resp.StatusCode >= 400 {
+		assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
+		assert.Equal(t, resp.Header.Get("X-QS-Request-ID"), e.RequestID)
+	}
+	return resp.StatusCode, e
+}
+
+// rawRequest sends a request with an Authorization header of the test's
+// choosing ("" for none).
+func rawRequest(t *testing.T, method, url, auth string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(`{"source_site":"https://evil.example.com"}`))
+	require.NoError(t, err)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	return resp
+}
+
+// Without credentials (no -credentials, or a file with no key) every
+// configuration request is refused with 403 before anything else is
+// judged: its Authorization header, its bucket name, its method.
+func TestNoCredentialsRefusesEveryRequest(t *testing.T) {
+	empty, err := ParseCredentials([]byte(`{}`))
+	require.NoError(t, err)
+	for name, creds := range map[string]*Credentials{"no credentials": nil, "no keys": empty} {
+		t.Run(name, func(t *testing.T) {
+			s := newAPIServer(t, false)
+			s.handler.Credentials = creds
+			body := `{"bucketMirroringConfiguration":[{"mode":"fetch","sourceUrl":"https://o.example.com","resource":"*"}]}`
+			a := readBOS(t, signedBOS(t, "PUT", s.URL+"/my-bucket?mirroring", s.host(), "/my-bucket", strings.NewReader(body), int64(len(body))))
+			assert.Equal(t, 403, a.status)
+			assert.Equal(t, "AccessDenied", a.Code, "a request the SDK signed")
+			status, e := readQS(t, qsSigned(t, s, "ADMIN", "admin-secret", "PUT", "/my-bucket?mirror", `{"source_site":"https://o.example.com"}`))
+			assert.Equal(t, 403, status)
+			assert.Equal(t, "permission_denied", e.Code, "a request the SDK signed")
+
+			for _, auth := range []string{"", "garbage", "bce-auth-v1/x", "QS :", "QS AK:SIG"} {
+				for _, path := range []string{"/my-bucket", "/Bad_Bucket", "/a"} {
+					for _, method := range []string{"GET", "PUT", "DELETE", "POST"} {
+						what := fmt.Sprintf("%s %s auth %q", method, path, auth)
+						a := readBOS(t, rawRequest(t, method, s.URL+path+"?mirroring", auth))
+						assert.Equal(t, 403, a.status, what)
+						assert.Equal(t, "AccessDenied", a.Code, what)
+						status, e := readQS(t, rawRequest(t, method, s.URL+path+"?mirror", auth))
+						assert.Equal(t, 403, status, what)
+						assert.Equal(t, "permission_denied", e.Code, what)
+					}
+				}
+			}
+			_, _, err := s.store.GetConfig(context.Background(), "my-bucket")
+			assert.ErrorIs(t, err, fs.ErrNotExist, "nothing was stored")
+		})
+	}
+}
+
+// With credentials, the signature (which covers the path) is judged
+// before the bucket name: only a signed request learns that its bucket
+// name is invalid.
+func TestSignatureIsCheckedBeforeTheBucketName(t *testing.T) {
 	s := newAPIServer(t, false)
-	s.handler.Credentials = nil
-	body := `{"bucketMirroringConfiguration":[{"mode":"fetch","sourceUrl":"https://o.example.com","resource":"*"}]}`
-	a := readBOS(t, signedBOS(t, "PUT", s.URL+"/my-bucket?mirroring", s.host(), "/my-bucket", strings.NewReader(body), int64(len(body))))
-	assert.Equal(t, 403, a.status)
-	assert.Equal(t, "AccessDenied", a.Code)
-	a = readBOS(t, signedBOS(t, "GET", s.URL+"/my-bucket?mirroring", s.host(), "/my-bucket", nil, 0))
-	assert.Equal(t, 403, a.status)
+	bos := func(ak, sk string) (int, string) {
+		a := readBOS(t, signedBOSAs(t, ak, sk, "GET", s.URL+"/Bad_Bucket?mirroring", s.host(), "/Bad_Bucket", nil, 0))
+		return a.status, a.Code
+	}
+	raw := func(url, auth string) func() (int, string) {
+		return func() (int, string) {
+			if strings.HasSuffix(url, "?mirroring") {
+				a := readBOS(t, rawRequest(t, "GET", s.URL+url, auth))
+				return a.status, a.Code
+			}
+			status, e := readQS(t, rawRequest(t, "GET", s.URL+url, auth))
+			return status, e.Code
+		}
+	}
+	qs := func(ak, sk string) func() (int, string) {
+		return func() (int, string) {
+			status, e := readQS(t, qsSigned(t, s, ak, sk, "GET", "/Bad_Bucket?mirror", ""))
+			return status, e.Code
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		do     func() (int, string)
+		status int
+		code   string
+	}{
+		{"bos unsigned", raw("/Bad_Bucket?mirroring", ""), 403, "AccessDenied"},
+		{"bos malformed", raw("/Bad_Bucket?mirroring", "garbage"), 400, "InvalidHTTPAuthHeader"},
+		{"bos unknown key", func() (int, string) { return bos("NOBODY", "x") }, 403, "InvalidAccessKeyId"},
+		{"bos wrong secret", func() (int, string) { return bos("ADMIN", "wrong") }, 403, "SignatureDoesNotMatch"},
+		{"bos signed", func() (int, string) { return bos("ADMIN", "admin-secret") }, 400, "InvalidBucketName"},
+		{"bos scoped key", func() (int, string) { return bos("TENANT", "tenant-secret") }, 400, "InvalidBucketName"},
+		{"qingstor unsigned", raw("/Bad_Bucket?mirror", ""), 403, "permission_denied"},
+		{"qingstor malformed", raw("/Bad_Bucket?mirror", "garbage"), 401, "invalid_access_key_id"},
+		{"qingstor wrong secret", qs("ADMIN", "wrong"), 401, "signature_not_matched"},
+		{"qingstor signed", qs("ADMIN", "admin-secret"), 400, "invalid_bucket_name"},
+	} {
+		status, code := c.do()
+		assert.Equal(t, c.status, status, c.name)
+		assert.Equal(t, c.code, code, c.name)
+	}
+}
+
+// A QingStor PUT takes one "source_site" and nothing else: a body that
+// also holds another format's members would be one rule here and other
+// rules wherever the stored body is read as that format.
+func TestQingStorPutTakesOnlySourceSite(t *testing.T) {
+	s := newAPIServer(t, false)
+	good := `{"source_site":"https://good.example.com"}`
+	status, _ := readQS(t, qsSigned(t, s, "ADMIN", "admin-secret", "PUT", "/my-bucket?mirror", good))
+	require.Equal(t, 200, status)
+	for _, c := range []struct{ body, member string }{
+		{`{"source_site":"https://good.example.com","bucketMirroringConfiguration":[{"mode":"fetch","sourceUrl":"https://evil.example.com","resource":"*"}]}`,
+			`"bucketMirroringConfiguration"`},
+		{`{"bucketMirroringConfiguration":5,"source_site":"https://good.example.com"}`, `"bucketMirroringConfiguration"`},
+		{`{"source_site":"https://good.example.com","rules":[{"mode":"fetch","sourceUrl":"https://evil.example.com","resource":"*"}]}`, `"rules"`},
+		{`{"source_site":"https://good.example.com","comment":"x"}`, `"comment"`},
+		{`{"Source_Site":"https://evil.example.com"}`, `"Source_Site"`},
+		{`{"source_site":"https://good.example.com","source_site":"https://evil.example.com"}`, `"source_site"`},
+	} {
+		status, e := readQS(t, qsSigned(t, s, "ADMIN", "admin-secret", "PUT", "/my-bucket?mirror", c.body))
+		assert.Equal(t, 400, status, c.body)
+		assert.Equal(t, "invalid_argument", e.Code, c.body)
+		assert.True(t, strings.HasPrefix(e.Message, c.member+": "), "%s: %q", c.body, e.Message)
+	}
+	status, e := readQS(t, qsSigned(t, s, "ADMIN", "admin-secret", "PUT", "/my-bucket?mirror", `{}`))
+	assert.Equal(t, 400, status)
+	assert.Equal(t, "invalid_argument", e.Code, "no source_site: the compiler's own problem")
+
+	api, doc, err := s.store.GetConfig(context.Background(), "my-bucket")
+	require.NoError(t, err)
+	assert.Equal(t, APIQingStor, api)
+	assert.Equal(t, good, string(doc), "every refusal left the configuration alone")
+}
+
+// A stored document is read back in the format of the API that stored it,
+// so another gateway, or this one after a restart, compiles the same rules
+// as the gateway that took the PUT; only a document stored without an API
+// (by another tool) is auto-detected.
+func TestStoredConfigurationKeepsItsAPIsFormat(t *testing.T) {
+	fetch := func(origin string) string {
+		return `[{"mode":"fetch","sourceUrl":"https://` + origin + `.example.com","resource":"*"}]`
+	}
+	for _, c := range []struct {
+		name, api, doc string
+	}{
+		{"qingstor with a bos member", APIQingStor, `{"source_site":"https://good.example.com","bucketMirroringConfiguration":` + fetch("evil") + `}`},
+		{"qingstor with a broken bos member", APIQingStor, `{"source_site":"https://good.example.com","bucketMirroringConfiguration":5}`},
+		{"qingstor with a native member", APIQingStor, `{"rules":` + fetch("evil") + `,"source_site":"https://good.example.com"}`},
+		{"native with a bos member", APINative, `{"rules":` + fetch("good") + `,"bucketMirroringConfiguration":` + fetch("evil") + `}`},
+		{"native with a qingstor member", APINative, `{"rules":` + fetch("good") + `,"source_site":"https://evil.example.com"}`},
+		{"bos with a qingstor member", APIBOS, `{"source_site":"https://evil.example.com","bucketMirroringConfiguration":` + fetch("good") + `}`},
+		{"no api: auto-detected", "", `{"source_site":"https://good.example.com"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			store, err := pull.OpenDirStore(t.TempDir())
+			require.NoError(t, err)
+			defer store.Close()
+			ctx := context.Background()
+			first := &Registry{Store: store, Logger: quietLogger}
+			if c.api == "" {
+				require.NoError(t, store.PutConfig(ctx, "bkt", "", []byte(c.doc)))
+			} else {
+				require.NoError(t, first.Put(ctx, "bkt", c.api, []byte(c.doc), formatOf(c.api)))
+			}
+			for _, reg := range []*Registry{first, {Store: store, Logger: quietLogger}} {
+				eng, err := reg.Engine(ctx, "bkt")
+				require.NoError(t, err)
+				require.NotNil(t, eng, "in force")
+				d, err := eng.Resolve(&mirror.Request{Key: "k"})
+				require.NoError(t, err)
+				assert.Equal(t, []string{"https://good.example.com/k"}, d.URLs)
+			}
+		})
+	}
+}
+
+// Credentials fail closed: a scoped key's misspelt or empty scope is
+// refused, never read as "every bucket".
+func TestParseCredentials(t *testing.T) {
+	for _, c := range []struct {
+		name, file string
+		allowed    map[string]bool // bucket: may key T configure it
+		err        string          // what the refusal says, besides the key id
+	}{
+		{"plain secret", `{"T": "s"}`, map[string]bool{"any-bucket": true}, ""},
+		{"scoped", `{"T": {"secret": "s", "buckets": ["tenant-a-*", "shared"]}}`,
+			map[string]bool{"tenant-a-x": true, "shared": true, "tenant-b-x": false, "other-bucket": false}, ""},
+		{"no scope member: every bucket", `{"T": {"secret": "s"}}`, map[string]bool{"any-bucket": true}, ""},
+		{"empty scope", `{"T": {"secret": "s", "buckets": []}}`, nil, "non-empty list"},
+		{"null scope", `{"T": {"secret": "s", "buckets": null}}`, nil, "non-empty list"},
+		{"scope not a list", `{"T": {"secret": "s", "buckets": "tenant-a-*"}}`, nil, "non-empty list"},
+		{"misspelt scope", `{"T": {"secret": "s", "bucket": ["tenant-a-*"]}}`, nil, `unknown field "bucket"`},
+		{"unknown member", `{"T": {"secret": "s", "buckets": ["a-*"], "admin": true}}`, nil, `unknown field "admin"`},
+		{"bad glob", `{"T": {"secret": "s", "buckets": ["tenant-["]}}`, nil, "bad bucket glob"},
+		{"empty glob", `{"T": {"secret": "s", "buckets": [""]}}`, nil, "bad bucket glob"},
+		{"no secret", `{"T": {"buckets": ["a-*"]}}`, nil, "no secret"},
+		{"empty secret", `{"T": ""}`, nil, "no secret"},
+		{"secret not a string", `{"T": {"secret": 5}}`, nil, "want a secret"},
+		{"neither", `{"T": 5}`, nil, "want a secret"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			creds, err := ParseCredentials([]byte(c.file))
+			if c.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), `key "T"`)
+				assert.Contains(t, err.Error(), c.err)
+				return
+			}
+			require.NoError(t, err)
+			for bucket, want := range c.allowed {
+				assert.Equal(t, want, creds.allows("T", bucket), bucket)
+			}
+		})
+	}
+	_, err := ParseCredentials([]byte(`["T"]`))
+	assert.Error(t, err)
+}
+
+// Asking for endless bucket names that have no configuration costs
+// bounded memory: at most MaxUnconfigured of them are remembered, and a
+// configured bucket is never forgotten.
+func TestUnconfiguredBucketsAreBounded(t *testing.T) {
+	store, err := pull.OpenDirStore(t.TempDir())
+	require.NoError(t, err)
+	defer store.Close()
+	ctx := context.Background()
+	reg := &Registry{Store: store, Logger: quietLogger}
+	doc := func(n string) []byte {
+		return []byte(`{"rules":[{"mode":"fetch","sourceUrl":"https://` + n + `.example.com","resource":"*"}]}`)
+	}
+	configured := []string{"conf-a", "conf-b", "conf-c"}
+	for _, b := range configured[:2] {
+		require.NoError(t, reg.Put(ctx, b, APINative, doc(b), mirror.FormatNative))
+	}
+	for i := 0; i < 20000; i++ {
+		if i == 10000 {
+			require.NoError(t, reg.Put(ctx, configured[2], APINative, doc(configured[2]), mirror.FormatNative))
+		}
+		eng, err := reg.Engine(ctx, fmt.Sprintf("b-%058d", i))
+		require.NoError(t, err)
+		require.Nil(t, eng)
+		require.LessOrEqual(t, reg.slots(), DefaultMaxUnconfigured+len(configured))
+	}
+	assert.LessOrEqual(t, reg.slots(), DefaultMaxUnconfigured+len(configured))
+	assert.Greater(t, reg.slots(), len(configured), "recent unconfigured buckets are remembered")
+	for _, b := range configured {
+		eng, err := reg.Engine(ctx, b)
+		require.NoError(t, err)
+		require.NotNil(t, eng, b)
+		d, err := eng.Resolve(&mirror.Request{Key: "k"})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"https://" + b + ".example.com/k"}, d.URLs)
+	}
+
+	// A forgotten bucket that another gateway configured since is read
+	// afresh.
+	require.NoError(t, (&Registry{Store: store, Logger: quietLogger}).Put(ctx, fmt.Sprintf("b-%058d", 0), APINative, doc("late"), mirror.FormatNative))
+	eng, err := reg.Engine(ctx, fmt.Sprintf("b-%058d", 0))
+	require.NoError(t, err)
+	assert.NotNil(t, eng)
+
+	small := &Registry{Store: store, Logger: quietLogger, MaxUnconfigured: 10}
+	for i := 0; i < 1000; i++ {
+		_, err := small.Engine(ctx, fmt.Sprintf("s-%05d", i))
+		require.NoError(t, err)
+	}
+	assert.LessOrEqual(t, small.slots(), 10)
+}
+
+// readWatch is a real store that records how many reads of one bucket's
+// configuration ever ran at once.
+type readWatch struct {
+	ConfigStore
+	mu       sync.Mutex
+	inFlight map[string]int
+	most     int
+}
+
+func (w *readWatch) GetConfig(ctx context.Context, bucket string) (string, []byte, error) {
+	w.mu.Lock()
+	w.inFlight[bucket]++
+	w.most = max(w.most, w.inFlight[bucket])
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		w.inFlight[bucket]--
+		w.mu.Unlock()
+	}()
+	time.Sleep(10 * time.Microsecond)
+	return w.ConfigStore.GetConfig(ctx, bucket)
+}
+
+// Forgetting unconfigured buckets while they are asked for, put and
+// deleted keeps one store read at a time per bucket, loses no change, and
+// is race-free.
+func TestForgettingBucketsUnderLoad(t *testing.T) {
+	dir, err := pull.OpenDirStore(t.TempDir())
+	require.NoError(t, err)
+	defer dir.Close()
+	store := &readWatch{ConfigStore: dir, inFlight: map[string]int{}}
+	// A long TTL: a change that landed in a forgotten slot would leave
+	// memory and store disagreeing at the end.
+	reg := &Registry{Store: store, Logger: quietLogger, MaxUnconfigured: 4, TTL: time.Hour}
+	ctx := context.Background()
+	doc := []byte(`{"rules":[{"mode":"fetch","sourceUrl":"https://o.example.com","resource":"*"}]}`)
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 400; i++ {
+				bucket := fmt.Sprintf("bkt-%02d", (g*7+i)%24)
+				switch i % 8 {
+				case 0:
+					assert.NoError(t, reg.Put(ctx, bucket, APINative, doc, mirror.FormatNative))
+				case 1:
+					_, err := reg.Delete(ctx, bucket, APINative)
+					assert.NoError(t, err)
+				default:
+					_, err := reg.Engine(ctx, bucket)
+					assert.NoError(t, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 1, store.most, "one read at a time per bucket")
+	for i := 0; i < 24; i++ {
+		bucket := fmt.Sprintf("bkt-%02d", i)
+		_, _, err := dir.GetConfig(ctx, bucket)
+		eng, rerr := reg.Engine(ctx, bucket)
+		require.NoError(t, rerr)
+		assert.Equal(t, err == nil, eng != nil, "%s: memory and store agree", bucket)
+	}
 }
 
 // A configuration takes effect whole: every decision comes from one
@@ -205,8 +567,27 @@ func TestSharedStoreWithinTTL(t *testing.T) {
 	eng, _ = two.Engine(ctx, "bkt")
 	assert.NotNil(t, eng, "in force on the other gateway once the TTL has passed")
 
-	require.NoError(t, one.Delete(ctx, "bkt", APIQingStor))
+	removed, err := one.Delete(ctx, "bkt", APIQingStor)
+	require.NoError(t, err)
+	assert.True(t, removed)
 	now = now.Add(5 * time.Second)
 	eng, _ = two.Engine(ctx, "bkt")
 	assert.Nil(t, eng)
+}
+
+// Put compiles a document in the format of the API it names, whatever
+// format the caller gave: the one it is read back in.
+func TestPutCompilesInItsAPIsFormat(t *testing.T) {
+	store, err := pull.OpenDirStore(t.TempDir())
+	require.NoError(t, err)
+	defer store.Close()
+	ctx := context.Background()
+	reg := &Registry{Store: store, Logger: quietLogger}
+	doc := []byte(`{"source_site":"https://good.example.com","bucketMirroringConfiguration":[{"mode":"fetch","sourceUrl":"https://evil.example.com","resource":"*"}]}`)
+	require.NoError(t, reg.Put(ctx, "bkt", APIQingStor, doc, mirror.FormatAuto))
+	eng, err := reg.Engine(ctx, "bkt")
+	require.NoError(t, err)
+	d, err := eng.Resolve(&mirror.Request{Key: "k"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"https://good.example.com/k"}, d.URLs)
 }

@@ -29,15 +29,26 @@ func (h *Handler) bos(w http.ResponseWriter, r *http.Request) {
 	fail := func(e *apiError) {
 		writeJSON(w, e.status, bosJSON, bosError{e.code, e.message, id})
 	}
+	if h.Credentials.empty() {
+		// Nothing can be signed: every request is refused alike, before
+		// its header or bucket is judged (docs/SERVING.md §4.3).
+		fail(&apiError{http.StatusForbidden, "AccessDenied", "this gateway takes no configuration requests"})
+		return
+	}
 	bucket, ok := hostBucket(r, h.Domain)
 	if !ok || (r.URL.Path != "/" && r.URL.Path != "") {
 		bucket = pathBucket(r)
 	}
-	if !mirror.ValidBucket(bucket) {
-		fail(&apiError{http.StatusBadRequest, "InvalidBucketName", "the bucket name is not 3-63 of a-z 0-9 - starting and ending with a letter or digit"})
-		return
+	// The signature covers the path, so it is checked before the bucket
+	// name: an unsigned request learns nothing about either.
+	ak, e := h.verifyBCE(r)
+	if e == nil && !mirror.ValidBucket(bucket) {
+		e = &apiError{http.StatusBadRequest, "InvalidBucketName", "the bucket name is not 3-63 of a-z 0-9 - starting and ending with a letter or digit"}
 	}
-	if e := h.verifyBCE(r, bucket); e != nil {
+	if e == nil && !h.Credentials.allows(ak, bucket) {
+		e = &apiError{http.StatusForbidden, "AccessDenied", "the access key may not configure bucket " + bucket}
+	}
+	if e != nil {
 		fail(e)
 		return
 	}
@@ -77,7 +88,9 @@ func (h *Handler) bos(w http.ResponseWriter, r *http.Request) {
 			writeBody(w, http.StatusOK, bosJSON, doc)
 		}
 	case http.MethodDelete:
-		if err := h.Registry.Delete(r.Context(), bucket, APIBOS); err != nil {
+		// Only a configuration put through this API is removed; any other
+		// is "none set" here, as GET says (docs/SERVING.md §4.1).
+		if _, err := h.Registry.Delete(r.Context(), bucket, APIBOS); err != nil {
 			h.internal("deleting a configuration", err, id)
 			fail(&apiError{http.StatusInternalServerError, "InternalError", "the configuration could not be deleted; try again"})
 			return
@@ -92,14 +105,15 @@ func (h *Handler) bos(w http.ResponseWriter, r *http.Request) {
 // verifyBCE checks a BCE auth v1 signature (docs/SERVING.md §4.3):
 // "bce-auth-v1/AK/TIMESTAMP/EXPIRE/SIGNED-HEADERS/SIGNATURE", host among
 // the signed headers, the timestamp at most 15 minutes ahead, not past
-// TIMESTAMP + EXPIRE, EXPIRE at most 3600 s; then the key's scope.
-func (h *Handler) verifyBCE(r *http.Request, bucket string) *apiError {
+// TIMESTAMP + EXPIRE, EXPIRE at most 3600 s. It returns the access key;
+// the key's scope is the caller's to check.
+func (h *Handler) verifyBCE(r *http.Request) (string, *apiError) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		return &apiError{http.StatusForbidden, "AccessDenied", "the request is not signed"}
+		return "", &apiError{http.StatusForbidden, "AccessDenied", "the request is not signed"}
 	}
-	malformed := func(why string) *apiError {
-		return &apiError{http.StatusBadRequest, "InvalidHTTPAuthHeader", "the Authorization header is invalid: " + why}
+	malformed := func(why string) (string, *apiError) {
+		return "", &apiError{http.StatusBadRequest, "InvalidHTTPAuthHeader", "the Authorization header is invalid: " + why}
 	}
 	parts := strings.Split(auth, "/")
 	if len(parts) != 6 || parts[0] != bce.Version {
@@ -122,16 +136,13 @@ func (h *Handler) verifyBCE(r *http.Request, bucket string) *apiError {
 	if !hasHost {
 		return malformed("host must be a signed header")
 	}
-	if h.Credentials == nil {
-		return &apiError{http.StatusForbidden, "AccessDenied", "this gateway takes no configuration requests"}
-	}
 	secret, known := h.Credentials.secret(ak)
 	if !known {
-		return &apiError{http.StatusForbidden, "InvalidAccessKeyId", "the access key ID you provided does not exist in our records"}
+		return "", &apiError{http.StatusForbidden, "InvalidAccessKeyId", "the access key ID you provided does not exist in our records"}
 	}
 	now := h.now()
 	if ts.After(now.Add(maxSkew)) || now.After(ts.Add(time.Duration(expire)*time.Second)) {
-		return &apiError{http.StatusForbidden, "RequestExpired", "the request has expired: its timestamp is " + stamp}
+		return "", &apiError{http.StatusForbidden, "RequestExpired", "the request has expired: its timestamp is " + stamp}
 	}
 	headers := make(map[string]string, len(signed))
 	for _, name := range signed {
@@ -149,10 +160,7 @@ func (h *Handler) verifyBCE(r *http.Request, bucket string) *apiError {
 	prefix := strings.Join(parts[:4], "/")
 	want := bce.Signature(secret, prefix, r.Method, bce.URIEncode(r.URL.Path, false), bce.CanonicalQuery(params), canonicalHeaders)
 	if !equal(want, sig) {
-		return &apiError{http.StatusForbidden, "SignatureDoesNotMatch", "the request signature we calculated does not match the signature you provided"}
+		return "", &apiError{http.StatusForbidden, "SignatureDoesNotMatch", "the request signature we calculated does not match the signature you provided"}
 	}
-	if !h.Credentials.allows(ak, bucket) {
-		return &apiError{http.StatusForbidden, "AccessDenied", "the access key may not configure bucket " + bucket}
-	}
-	return nil
+	return ak, nil
 }

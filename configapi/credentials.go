@@ -1,8 +1,10 @@
 package configapi
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -24,6 +26,13 @@ type key struct {
 // configure every bucket, or {"ACCESS_KEY_ID": {"secret": "SECRET",
 // "buckets": ["tenant-a-*"]}, …} for keys scoped to bucket-name globs
 // (path.Match syntax).
+//
+// A scoped key fails closed (docs/SERVING.md §4.3): a member other than
+// "secret" and "buckets" (a misspelt "bucket", say) is refused rather than
+// ignored, and a "buckets" member that is present must be a non-empty list
+// of valid globs, since an ignored, null or empty scope would otherwise
+// read as "every bucket". An object without "buckets" is a key for every
+// bucket, like a plain secret.
 func ParseCredentials(data []byte) (*Credentials, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
@@ -31,31 +40,46 @@ func ParseCredentials(data []byte) (*Credentials, error) {
 	}
 	c := &Credentials{keys: make(map[string]*key, len(raw))}
 	for id, v := range raw {
-		var k key
-		var secret string
-		var scoped struct {
-			Secret  string   `json:"secret"`
-			Buckets []string `json:"buckets"`
+		k, err := parseKey(v)
+		if err == nil && (id == "" || k.secret == "") {
+			err = errors.New("has no secret")
 		}
-		switch {
-		case json.Unmarshal(v, &secret) == nil:
-			k.secret = secret
-		case json.Unmarshal(v, &scoped) == nil:
-			k.secret, k.buckets = scoped.Secret, scoped.Buckets
-		default:
-			return nil, fmt.Errorf("credentials: key %q: want a secret or {\"secret\", \"buckets\"}", id)
+		if err != nil {
+			return nil, fmt.Errorf("credentials: key %q: %w", id, err)
 		}
-		if id == "" || k.secret == "" {
-			return nil, fmt.Errorf("credentials: key %q has no secret", id)
-		}
-		for _, g := range k.buckets {
-			if _, err := path.Match(g, ""); err != nil {
-				return nil, fmt.Errorf("credentials: key %q: bad bucket glob %q", id, g)
-			}
-		}
-		c.keys[id] = &k
+		c.keys[id] = k
 	}
 	return c, nil
+}
+
+// parseKey reads one key: a secret, or {"secret", "buckets"}.
+func parseKey(v json.RawMessage) (*key, error) {
+	var secret string
+	if json.Unmarshal(v, &secret) == nil {
+		return &key{secret: secret}, nil
+	}
+	var scoped struct {
+		Secret  string          `json:"secret"`
+		Buckets json.RawMessage `json:"buckets"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&scoped); err != nil {
+		return nil, fmt.Errorf(`want a secret or {"secret", "buckets"}: %w`, err)
+	}
+	k := &key{secret: scoped.Secret}
+	if scoped.Buckets == nil {
+		return k, nil // no scope: every bucket
+	}
+	if err := json.Unmarshal(scoped.Buckets, &k.buckets); err != nil || len(k.buckets) == 0 {
+		return nil, errors.New(`"buckets" must be a non-empty list of bucket-name globs (leave it out for every bucket)`)
+	}
+	for _, g := range k.buckets {
+		if _, err := path.Match(g, ""); err != nil || g == "" {
+			return nil, fmt.Errorf("bad bucket glob %q", g)
+		}
+	}
+	return k, nil
 }
 
 // LoadCredentials reads a credentials file.
@@ -66,6 +90,10 @@ func LoadCredentials(file string) (*Credentials, error) {
 	}
 	return ParseCredentials(data)
 }
+
+// empty reports whether there are no keys: then no request can be
+// signed, and every one is refused with 403 (docs/SERVING.md §4.3).
+func (c *Credentials) empty() bool { return c == nil || len(c.keys) == 0 }
 
 // secret returns an access key's secret; ok is false for an unknown key.
 func (c *Credentials) secret(id string) (string, bool) {

@@ -21,12 +21,13 @@ import (
 // Handler answers the configuration APIs (docs/SERVING.md §4): BOS
 // PUT|GET|DELETE /BUCKET?mirroring and QingStor PUT|GET|DELETE
 // /BUCKET?mirror. Every request must be signed with a key of Credentials
-// that may configure the bucket; without Credentials every request is
-// refused with 403.
+// that may configure the bucket; without Credentials (or with none in
+// them) every request is refused with 403 before anything else is judged.
 type Handler struct {
 	// Registry holds the configurations. Required.
 	Registry *Registry
-	// Credentials are the keys that may configure buckets (nil: none).
+	// Credentials are the keys that may configure buckets (nil: none, and
+	// every request is refused).
 	Credentials *Credentials
 	// Domain, when set, lets a BOS request name its bucket in the Host,
 	// BUCKET.Domain, with the path "/". QingStor requests are always

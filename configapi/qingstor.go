@@ -1,12 +1,15 @@
 package configapi
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mirrorkit/mirror"
@@ -35,12 +38,23 @@ func (h *Handler) qingstor(w http.ResponseWriter, r *http.Request) {
 	fail := func(e *apiError) {
 		writeJSON(w, e.status, qsJSON, qsError{e.code, e.message, id, "https://docs.qingcloud.com/qingstor/api/common/error_code"})
 	}
-	bucket := pathBucket(r)
-	if !mirror.ValidBucket(bucket) {
-		fail(&apiError{http.StatusBadRequest, "invalid_bucket_name", "the bucket name is not 3-63 of a-z 0-9 - starting and ending with a letter or digit"})
+	if h.Credentials.empty() {
+		// Nothing can be signed: every request is refused alike, before
+		// its header or bucket is judged (docs/SERVING.md §4.3).
+		fail(&apiError{http.StatusForbidden, "permission_denied", "this gateway takes no configuration requests"})
 		return
 	}
-	if e := h.verifyQS(r, bucket); e != nil {
+	bucket := pathBucket(r)
+	// The signature covers the path, so it is checked before the bucket
+	// name: an unsigned request learns nothing about either.
+	ak, e := h.verifyQS(r)
+	if e == nil && !mirror.ValidBucket(bucket) {
+		e = &apiError{http.StatusBadRequest, "invalid_bucket_name", "the bucket name is not 3-63 of a-z 0-9 - starting and ending with a letter or digit"}
+	}
+	if e == nil && !h.Credentials.allows(ak, bucket) {
+		e = &apiError{http.StatusForbidden, "permission_denied", "the access key may not configure bucket " + bucket}
+	}
+	if e != nil {
 		fail(e)
 		return
 	}
@@ -54,6 +68,12 @@ func (h *Handler) qingstor(w http.ResponseWriter, r *http.Request) {
 		case !digestMatches(r, body):
 			fail(&apiError{http.StatusBadRequest, "bad_digest", "the Content-MD5 you specified did not match what was received"})
 			return
+		}
+		if json.Valid(body) {
+			if member := qsForeignMember(body); member != "" {
+				fail(&apiError{http.StatusBadRequest, "invalid_argument", member + `: an external mirror takes only "source_site"`})
+				return
+			}
 		}
 		notJSON, invalid, err := h.put(r, bucket, APIQingStor, mirror.FormatQingStor, body)
 		switch {
@@ -81,7 +101,9 @@ func (h *Handler) qingstor(w http.ResponseWriter, r *http.Request) {
 			writeBody(w, http.StatusOK, qsJSON, doc)
 		}
 	case http.MethodDelete:
-		if err := h.Registry.Delete(r.Context(), bucket, APIQingStor); err != nil {
+		// Only a configuration put through this API is removed; any other
+		// is "none set" here, as GET says (docs/SERVING.md §4.2).
+		if _, err := h.Registry.Delete(r.Context(), bucket, APIQingStor); err != nil {
 			h.internal("deleting a configuration", err, id)
 			fail(&apiError{http.StatusInternalServerError, "internal_server_error", "the configuration could not be deleted; try again"})
 			return
@@ -101,23 +123,21 @@ var qsSubresources = []string{"acl", "cors", "delete", "image", "lifecycle", "lo
 // verifyQS checks "Authorization: QS AK:SIG" (docs/SERVING.md §4.3): SIG
 // = base64(HMAC-SHA256(SK, METHOD "\n" Content-MD5 "\n" Content-Type "\n"
 // Date "\n" x-qs-headers resource)), with Date (or X-QS-Date) within 15
-// minutes of the gateway's clock; then the key's scope.
-func (h *Handler) verifyQS(r *http.Request, bucket string) *apiError {
+// minutes of the gateway's clock. It returns the access key; the key's
+// scope is the caller's to check.
+func (h *Handler) verifyQS(r *http.Request) (string, *apiError) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		return &apiError{http.StatusForbidden, "permission_denied", "the request is not signed"}
+		return "", &apiError{http.StatusForbidden, "permission_denied", "the request is not signed"}
 	}
 	cred, found := strings.CutPrefix(auth, "QS ")
 	ak, sig, found2 := strings.Cut(cred, ":")
 	if !found || !found2 || ak == "" || sig == "" {
-		return &apiError{http.StatusUnauthorized, "invalid_access_key_id", "the Authorization header is not QS ACCESS_KEY_ID:SIGNATURE"}
-	}
-	if h.Credentials == nil {
-		return &apiError{http.StatusForbidden, "permission_denied", "this gateway takes no configuration requests"}
+		return "", &apiError{http.StatusUnauthorized, "invalid_access_key_id", "the Authorization header is not QS ACCESS_KEY_ID:SIGNATURE"}
 	}
 	secret, known := h.Credentials.secret(ak)
 	if !known {
-		return &apiError{http.StatusUnauthorized, "invalid_access_key_id", "the access key ID you provided does not exist"}
+		return "", &apiError{http.StatusUnauthorized, "invalid_access_key_id", "the access key ID you provided does not exist"}
 	}
 	dateText := r.Header.Get("X-QS-Date")
 	if dateText == "" {
@@ -125,17 +145,47 @@ func (h *Handler) verifyQS(r *http.Request, bucket string) *apiError {
 	}
 	date, err := http.ParseTime(dateText)
 	if now := h.now(); err != nil || date.Before(now.Add(-maxSkew)) || date.After(now.Add(maxSkew)) {
-		return &apiError{http.StatusForbidden, "request_expired", "the request's Date is missing or more than 15 minutes from the gateway's clock"}
+		return "", &apiError{http.StatusForbidden, "request_expired", "the request's Date is missing or more than 15 minutes from the gateway's clock"}
 	}
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(qsStringToSign(r)))
 	if !equal(base64.StdEncoding.EncodeToString(mac.Sum(nil)), sig) {
-		return &apiError{http.StatusUnauthorized, "signature_not_matched", "the signature does not match"}
+		return "", &apiError{http.StatusUnauthorized, "signature_not_matched", "the signature does not match"}
 	}
-	if !h.Credentials.allows(ak, bucket) {
-		return &apiError{http.StatusForbidden, "permission_denied", "the access key may not configure bucket " + bucket}
+	return ak, nil
+}
+
+// qsForeignMember names the first top-level member of a QingStor body
+// other than one "source_site", the only member QingStor's External Mirror
+// documents, or returns "". The engine reads field names
+// case-insensitively and ignores unknown ones, so a body such as
+// {"source_site": …, "bucketMirroringConfiguration": […]} would otherwise
+// be stored whole and shown back by GET although only source_site is in
+// force; a second "source_site" is refused too, since JSON readers differ
+// on which of two equal names wins. A body that is not an object is left
+// to the compiler, which words that problem.
+func qsForeignMember(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
 	}
-	return nil
+	seen := false
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		name, _ := t.(string)
+		if name != "source_site" || seen {
+			return strconv.Quote(name)
+		}
+		seen = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // qsStringToSign is what qingstor-sdk-go v3's signer signs: Date is left

@@ -3,6 +3,7 @@ package configapi
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -243,4 +244,67 @@ func TestSignaturesAndScopes(t *testing.T) {
 	out, err := s.qsBucket(t, "ADMIN", "admin-secret", "qs-bucket").GetExternalMirror()
 	require.NoError(t, err)
 	assert.Equal(t, "https://old.example.com", *out.SourceSite)
+}
+
+// A DELETE through one API removes only a configuration put through that
+// API: any other is "none set" for it, as its GET says, so the DELETE
+// answers as when none is set and leaves the configuration in force. Only
+// a removal counts as a change.
+func TestDeleteRemovesOnlyItsOwnAPIsConfiguration(t *testing.T) {
+	qsDoc := `{"source_site":"https://old.example.com"}`
+	nativeDoc := `{"rules":[{"mode":"fetch","sourceUrl":"https://native.example.com","resource":"*"}]}`
+	for _, storedBy := range []string{APIBOS, APIQingStor, APINative} {
+		for _, deleteBy := range []string{APIBOS, APIQingStor} {
+			t.Run(storedBy+" deleted through "+deleteBy, func(t *testing.T) {
+				s := newAPIServer(t, false)
+				var changes []string
+				s.registry.ObserveChange = func(bucket, api, op string) { changes = append(changes, api+" "+op) }
+				bosc := s.bosClient(t, "ADMIN", "admin-secret")
+				qsb := s.qsBucket(t, "ADMIN", "admin-secret", "my-bucket")
+				switch storedBy {
+				case APIBOS:
+					require.NoError(t, bosc.PutBucketMirror("my-bucket", bosRules))
+				case APIQingStor:
+					_, err := qsb.PutExternalMirror(&qs.PutBucketExternalMirrorInput{SourceSite: qs.String("https://old.example.com")})
+					require.NoError(t, err)
+				case APINative:
+					require.NoError(t, s.registry.Put(context.Background(), "my-bucket", APINative, []byte(nativeDoc), mirror.FormatNative))
+				}
+				changes = nil
+
+				if deleteBy == APIBOS {
+					require.NoError(t, bosc.DeleteBucketMirror("my-bucket"))
+				} else {
+					out, err := qsb.DeleteExternalMirror()
+					require.NoError(t, err)
+					assert.Equal(t, 204, *out.StatusCode)
+				}
+
+				api, doc, err := s.store.GetConfig(context.Background(), "my-bucket")
+				eng, _ := s.registry.Engine(context.Background(), "my-bucket")
+				if storedBy == deleteBy {
+					assert.ErrorIs(t, err, fs.ErrNotExist, "removed from the store")
+					assert.Nil(t, eng, "and from memory")
+					assert.Equal(t, []string{deleteBy + " delete"}, changes)
+					return
+				}
+				require.NoError(t, err, "still stored")
+				assert.Equal(t, storedBy, api)
+				if storedBy == APIQingStor {
+					assert.Equal(t, qsDoc, string(doc))
+				}
+				assert.NotNil(t, eng, "still in force")
+				assert.Empty(t, changes, "removing nothing is no change")
+			})
+		}
+	}
+
+	// Deleting what was never set changes nothing either.
+	s := newAPIServer(t, false)
+	var changes []string
+	s.registry.ObserveChange = func(bucket, api, op string) { changes = append(changes, api+" "+op) }
+	require.NoError(t, s.bosClient(t, "ADMIN", "admin-secret").DeleteBucketMirror("my-bucket"))
+	_, err := s.qsBucket(t, "ADMIN", "admin-secret", "my-bucket").DeleteExternalMirror()
+	require.NoError(t, err)
+	assert.Empty(t, changes)
 }

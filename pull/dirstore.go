@@ -45,6 +45,10 @@ type DirStore struct {
 	// opening an object is one openat, not one per path component.
 	dirs  sync.Map // string -> *os.Root
 	ndirs atomic.Int64
+	// configDurable is set once config/ is known to exist with its entry
+	// synced into the root: a PutConfig is durable only if the directory
+	// holding it is.
+	configDurable atomic.Bool
 }
 
 // maxCachedDirs bounds the directories a DirStore keeps open.
@@ -366,8 +370,16 @@ func (s *DirStore) PutConfig(_ context.Context, bucket, api string, doc []byte) 
 	if !ValidBucket(bucket) || strings.Contains(api, "\n") {
 		return fmt.Errorf("pull: invalid bucket name %q or API %q", bucket, api)
 	}
-	if err := s.root.MkdirAll("config", 0o755); err != nil {
-		return err
+	if !s.configDurable.Load() {
+		// Made by this call or by an earlier one that may have crashed
+		// or failed before syncing: sync the root either way, once.
+		if err := s.root.MkdirAll("config", 0o755); err != nil {
+			return err
+		}
+		if err := s.syncDir("."); err != nil {
+			return err
+		}
+		s.configDurable.Store(true)
 	}
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])

@@ -139,7 +139,22 @@ const (
 	metaStorageClass = "Mirror-Storage-Class"
 	metaKey          = "Mirror-Key"
 	metaAPI          = "Mirror-Api"
+	// metaExpires holds an Expires value that is not in the one date form
+	// S3 keeps (http.TimeFormat), verbatim: "0" and other invalid dates
+	// mean "already expired" to HTTP caches, and DirStore keeps them.
+	metaExpires = "Mirror-Expires"
+	// metaNoType marks an object stored without a Content-Type: S3 gives
+	// every object one (application/octet-stream), and DirStore reads
+	// such an object back without one.
+	metaNoType = "Mirror-No-Type"
 )
+
+// MaxConfigSize is the largest configuration document a Store keeps
+// (16 MiB; docs/SERVING.md §2). PutConfig refuses a larger one, and
+// GetConfig reports one that grew past it (written by another tool)
+// rather than cutting it, so a stored configuration always reads back
+// whole.
+const MaxConfigSize = 16 << 20
 
 func notFound(err error) bool {
 	r := minio.ToErrorResponse(err)
@@ -180,10 +195,12 @@ func (s *Store) Open(ctx context.Context, bucket, key string) (pull.Object, erro
 	return nil, fmt.Errorf("%w: %s/%s", pull.ErrNotFound, bucket, key)
 }
 
-// objectInfo reads back what Commit wrote.
+// objectInfo reads back what Commit wrote, as DirStore would: no
+// Content-Type when none was stored, Expires verbatim, and never the
+// aws-chunked content coding of an upload's transfer.
 func objectInfo(i minio.ObjectInfo) pull.ObjectInfo {
 	h := http.Header{}
-	if i.ContentType != "" {
+	if i.ContentType != "" && i.UserMetadata[metaNoType] == "" {
 		h.Set("Content-Type", i.ContentType)
 	}
 	for _, name := range pull.KeptHeaders[1:] {
@@ -191,11 +208,40 @@ func objectInfo(i minio.ObjectInfo) pull.ObjectInfo {
 			h.Set(name, v)
 		}
 	}
-	if h.Get("Expires") == "" && !i.Expires.IsZero() {
+	if v := stripAWSChunked(h.Get("Content-Encoding")); v != "" {
+		h.Set("Content-Encoding", v)
+	} else {
+		h.Del("Content-Encoding")
+	}
+	if v := i.UserMetadata[metaExpires]; v != "" {
+		h.Set("Expires", v)
+	} else if h.Get("Expires") == "" && !i.Expires.IsZero() {
 		h.Set("Expires", i.Expires.UTC().Format(http.TimeFormat))
 	}
 	return pull.ObjectInfo{Size: i.Size, ETag: i.UserMetadata[metaETag], LastModified: i.LastModified, Header: h,
 		StorageClass: i.UserMetadata[metaStorageClass]}
+}
+
+// stripAWSChunked drops the aws-chunked token from a Content-Encoding.
+// It names the framing of a streaming-signed upload (S3's
+// STREAMING-AWS4-HMAC-SHA256-PAYLOAD), not a coding of the stored bytes,
+// yet some S3-compatible servers keep it with the object; Commit never
+// sends it, but objects written by other tools may carry it.
+func stripAWSChunked(v string) string {
+	var kept []string
+	found := false
+	for _, tok := range strings.Split(v, ",") {
+		t := strings.TrimSpace(tok)
+		if strings.EqualFold(t, "aws-chunked") {
+			found = true
+		} else if t != "" {
+			kept = append(kept, t)
+		}
+	}
+	if !found {
+		return v // kept verbatim, as stored
+	}
+	return strings.Join(kept, ", ")
 }
 
 type object struct {
@@ -270,10 +316,27 @@ func (u *upload) Commit(ctx context.Context, info pull.ObjectInfo) error {
 		ContentLanguage:    info.Header.Get("Content-Language"),
 		CacheControl:       info.Header.Get("Cache-Control"),
 		UserMetadata:       map[string]string{metaETag: info.ETag},
-		PartSize:           64 << 20,
+		PartSize:           commitPartSize,
 	}
-	if t, err := http.ParseTime(info.Header.Get("Expires")); err == nil {
-		opts.Expires = t
+	if u.n <= commitPartSize {
+		// One PUT. Over http, minio-go would sign its body in chunks
+		// (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) and send Content-Encoding:
+		// aws-chunked, which servers such as versitygw store as the
+		// object's own. Content-MD5 covers the body instead (minio-go
+		// hashes the spool file as it reads it, no buffer). A multipart
+		// upload keeps its signed chunks: the object's metadata comes
+		// from the request that starts it, which has no body.
+		opts.DisableContentSha256, opts.SendContentMd5 = true, true
+	}
+	if opts.ContentType == "" {
+		opts.UserMetadata[metaNoType] = "1"
+	}
+	if exp := info.Header.Get("Expires"); exp != "" {
+		if t, err := http.ParseTime(exp); err == nil && t.UTC().Format(http.TimeFormat) == exp {
+			opts.Expires = t // S3's own field, for other S3 tools
+		} else {
+			opts.UserMetadata[metaExpires] = exp
+		}
 	}
 	if info.StorageClass != "" {
 		opts.UserMetadata[metaStorageClass] = info.StorageClass
@@ -293,6 +356,11 @@ func (u *upload) Commit(ctx context.Context, info pull.ObjectInfo) error {
 	return put(u.s.hashedName(u.bucket, u.key))
 }
 
+// commitPartSize is the part size of a commit's upload: an object up to
+// this size is one PUT, a larger one a multipart upload, all or nothing
+// once completed (docs/SERVING.md §2).
+const commitPartSize = 64 << 20
+
 // Abort drops the local bytes (after a commit, the spool).
 func (u *upload) Abort() {
 	u.done = true
@@ -301,8 +369,11 @@ func (u *upload) Abort() {
 }
 
 // GetConfig returns a bucket's configuration, or an error wrapping
-// fs.ErrNotExist.
+// fs.ErrNotExist. A document over MaxConfigSize is an error, never cut.
 func (s *Store) GetConfig(ctx context.Context, bucket string) (api string, doc []byte, err error) {
+	if !mirror.ValidBucket(bucket) {
+		return "", nil, fmt.Errorf("s3store: invalid bucket name %q: %w", bucket, fs.ErrNotExist)
+	}
 	obj, err := s.client.GetObject(ctx, s.bucket, s.prefix+"config/"+bucket, minio.GetObjectOptions{})
 	if err != nil {
 		return "", nil, err
@@ -315,18 +386,31 @@ func (s *Store) GetConfig(ctx context.Context, bucket string) (api string, doc [
 	if err != nil {
 		return "", nil, err
 	}
-	doc, err = io.ReadAll(io.LimitReader(obj, 1<<20))
-	return info.UserMetadata[metaAPI], doc, err
+	if info.Size > MaxConfigSize {
+		return "", nil, fmt.Errorf("s3store: the configuration of %s is %d bytes, over the %d a store keeps", bucket, info.Size, MaxConfigSize)
+	}
+	doc, err = io.ReadAll(io.LimitReader(obj, MaxConfigSize+1))
+	if err != nil {
+		return "", nil, err
+	}
+	if len(doc) > MaxConfigSize {
+		return "", nil, fmt.Errorf("s3store: the configuration of %s is over the %d bytes a store keeps", bucket, MaxConfigSize)
+	}
+	return info.UserMetadata[metaAPI], doc, nil
 }
 
 // PutConfig replaces a bucket's configuration: one PUT, durable when it
-// returns.
+// returns. A document over MaxConfigSize is refused.
 func (s *Store) PutConfig(ctx context.Context, bucket, api string, doc []byte) error {
 	if !mirror.ValidBucket(bucket) || !utf8.ValidString(api) {
 		return fmt.Errorf("s3store: invalid bucket name %q", bucket)
 	}
+	if len(doc) > MaxConfigSize {
+		return fmt.Errorf("s3store: the configuration of %s is %d bytes, over the %d a store keeps", bucket, len(doc), MaxConfigSize)
+	}
 	_, err := s.client.PutObject(ctx, s.bucket, s.prefix+"config/"+bucket, bytes.NewReader(doc), int64(len(doc)),
-		minio.PutObjectOptions{ContentType: "application/json", UserMetadata: map[string]string{metaAPI: api}})
+		minio.PutObjectOptions{ContentType: "application/json", UserMetadata: map[string]string{metaAPI: api},
+			DisableContentSha256: true, SendContentMd5: true})
 	return err
 }
 

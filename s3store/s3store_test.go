@@ -1,10 +1,12 @@
 package s3store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/configapi"
 	"github.com/mirrorkit/mirror/internal/versitygw"
 	"github.com/mirrorkit/mirror/pull"
 	"github.com/stretchr/testify/assert"
@@ -170,4 +174,115 @@ func TestUploadSpool(t *testing.T) {
 	assert.Empty(t, entries)
 	_, _, err = get(t, s, "bkt", "k")
 	assert.ErrorIs(t, err, pull.ErrNotFound, "an aborted upload is not visible")
+}
+
+// An object's metadata reads back as it was committed, as DirStore keeps
+// it: no Content-Type when none was stored (S3 would say
+// application/octet-stream), Expires verbatim even when it is not a date,
+// and never the aws-chunked coding of minio-go's streaming signature.
+func TestMetadataReadsBackAsCommitted(t *testing.T) {
+	s := newStore(t)
+	for _, c := range []struct {
+		name   string
+		header []string
+		want   http.Header
+	}{
+		{"nothing", nil, http.Header{}},
+		{"gzip", []string{"Content-Encoding: gzip", "Content-Type: text/plain"},
+			http.Header{"Content-Encoding": {"gzip"}, "Content-Type": {"text/plain"}}},
+		{"two codings", []string{"Content-Encoding: gzip, br"}, http.Header{"Content-Encoding": {"gzip, br"}}},
+		{"expires 0", []string{"Expires: 0"}, http.Header{"Expires": {"0"}}},
+		{"expires date", []string{"Expires: Thu, 01 Jan 2099 00:00:00 GMT"}, http.Header{"Expires": {"Thu, 01 Jan 2099 00:00:00 GMT"}}},
+		{"expires rfc850", []string{"Expires: Thursday, 01-Jan-99 00:00:00 GMT"}, http.Header{"Expires": {"Thursday, 01-Jan-99 00:00:00 GMT"}}},
+		{"octet-stream stored", []string{"Content-Type: application/octet-stream"}, http.Header{"Content-Type": {"application/octet-stream"}}},
+		{"all six", []string{"Content-Type: image/png", "Content-Encoding: identity", "Content-Disposition: attachment; filename=\"日本.txt\"",
+			"Cache-Control: max-age=1,  public", "Expires: -1", "Content-Language: de"},
+			http.Header{"Content-Type": {"image/png"}, "Content-Encoding": {"identity"}, "Content-Disposition": {"attachment; filename=\"日本.txt\""},
+				"Cache-Control": {"max-age=1,  public"}, "Expires": {"-1"}, "Content-Language": {"de"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			put(t, s, "bkt", c.name, "abc", c.header...)
+			_, info, err := get(t, s, "bkt", c.name)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, info.Header)
+
+			// What other S3 tools see: the codings stored are the
+			// object's own, never aws-chunked.
+			raw, err := s.client.StatObject(context.Background(), s.bucket, "gw/objects/bkt/"+c.name, minio.StatObjectOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, c.want.Get("Content-Encoding"), raw.Metadata.Get("Content-Encoding"))
+		})
+	}
+}
+
+// An object another tool stored with minio-go's streaming signature over
+// http carries Content-Encoding: aws-chunked on versitygw; the store reads
+// it back without that token.
+func TestForeignAWSChunkedCodingIsDropped(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	for key, enc := range map[string]string{"plain": "", "gz": "gzip"} {
+		_, err := s.client.PutObject(ctx, s.bucket, "gw/objects/bkt/"+key, strings.NewReader("z"), 1,
+			minio.PutObjectOptions{ContentType: "text/plain", ContentEncoding: enc})
+		require.NoError(t, err)
+		raw, err := s.client.StatObject(ctx, s.bucket, "gw/objects/bkt/"+key, minio.StatObjectOptions{})
+		require.NoError(t, err)
+		require.Contains(t, raw.Metadata.Get("Content-Encoding"), "aws-chunked", "the server keeps the transfer coding")
+		_, info, err := get(t, s, "bkt", key)
+		require.NoError(t, err)
+		assert.Equal(t, enc, info.Header.Get("Content-Encoding"), key)
+		assert.Equal(t, "text/plain", info.Header.Get("Content-Type"))
+	}
+}
+
+func TestStripAWSChunked(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                       "",
+		"gzip":                   "gzip",
+		"gzip,br":                "gzip,br", // untouched: verbatim
+		"aws-chunked":            "",
+		"AWS-Chunked":            "",
+		"aws-chunked,gzip":       "gzip",
+		"gzip, aws-chunked":      "gzip",
+		"aws-chunked, gzip , br": "gzip, br",
+		"aws-chunkedx":           "aws-chunkedx",
+	} {
+		assert.Equal(t, want, stripAWSChunked(in), "%q", in)
+	}
+}
+
+// A configuration over 1 MiB reads back whole, not cut; one over
+// MaxConfigSize is refused on the way in, and one another tool stored
+// that large is an error on the way out, never a truncated document.
+func TestLargeConfigsReadBackWhole(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	doc := []byte(`{"rules":[{"mode":"fetch","sourceUrl":"https://o.example.com","resource":"*"}]` + strings.Repeat(" ", 3<<20) + `}`)
+	require.NoError(t, s.PutConfig(ctx, "bkt", "native", doc))
+	api, got, err := s.GetConfig(ctx, "bkt")
+	require.NoError(t, err)
+	assert.Equal(t, "native", api)
+	assert.Equal(t, len(doc), len(got))
+	assert.True(t, bytes.Equal(doc, got), "read back identical")
+
+	// Through a registry: still in force once the TTL has passed.
+	now := time.Now()
+	reg := &configapi.Registry{Store: s, Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	require.NoError(t, reg.Put(ctx, "big-bucket", configapi.APINative, doc, mirror.FormatNative))
+	now = now.Add(time.Minute)
+	eng, err := reg.Engine(ctx, "big-bucket")
+	require.NoError(t, err)
+	assert.NotNil(t, eng, "read back from the store and compiled")
+
+	tooBig := bytes.Repeat([]byte(" "), MaxConfigSize+1)
+	assert.Error(t, s.PutConfig(ctx, "too-big", "native", tooBig))
+	_, _, err = s.GetConfig(ctx, "too-big")
+	assert.ErrorIs(t, err, fs.ErrNotExist, "nothing was stored")
+
+	_, err = s.client.PutObject(ctx, s.bucket, "gw/config/foreign", bytes.NewReader(tooBig), int64(len(tooBig)),
+		minio.PutObjectOptions{UserMetadata: map[string]string{metaAPI: "native"}})
+	require.NoError(t, err)
+	_, got, err = s.GetConfig(ctx, "foreign")
+	assert.ErrorContains(t, err, "over the")
+	assert.Equal(t, 0, len(got), "no document, not a cut one")
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -293,6 +295,97 @@ func TestMetrics(t *testing.T) {
 		`mirror_config_changes_total{api="qingstor",op="put"} 1`,
 	} {
 		assert.Contains(t, text, want)
+	}
+	require.NoError(t, p.stop(t))
+}
+
+// A DELETE through one API leaves alone what the other API (or -bucket)
+// stored, and a DELETE that removed nothing is not counted in
+// mirror_config_changes_total.
+func TestDeletesThatRemoveNothingAreNotCounted(t *testing.T) {
+	origin, _ := countingOrigin(t)
+	rules := writeFile(t, "rules.json", `{"source_site":"`+origin.URL+`"}`)
+	creds := writeFile(t, "credentials.json", gatewayCredentials)
+	p := startServe(t, "-data", t.TempDir(), "-credentials", creds, "-bucket", "qs-bucket="+rules,
+		"-allow-private-origins", "-metrics", "127.0.0.1:0")
+	var metricsURL string
+	require.Eventually(t, func() bool {
+		m := regexp.MustCompile(`url=(http://\S+/metrics)`).FindStringSubmatch(p.stderr.String())
+		if m != nil {
+			metricsURL = m[1]
+		}
+		return m != nil
+	}, 5*time.Second, 10*time.Millisecond)
+
+	c := bosSDK(t, p.url, "ADMIN", "admin-secret", http.DefaultClient)
+	require.NoError(t, c.DeleteBucketMirror("qs-bucket"), "answered as when none is set")
+	require.NoError(t, c.DeleteBucketMirror("empty-bucket"))
+	code, body := getBody(t, http.DefaultClient, p.url+"/qs-bucket/a.txt")
+	assert.Equal(t, 200, code, "the QingStor configuration is still in force")
+	assert.Equal(t, "origin:/a.txt", body)
+
+	b := qsSDK(t, p.url, "ADMIN", "admin-secret", "qs-bucket", nil)
+	_, err := b.DeleteExternalMirror()
+	require.NoError(t, err)
+	_, err = b.DeleteExternalMirror()
+	require.NoError(t, err, "deleting none is fine")
+	code, _ = getBody(t, http.DefaultClient, p.url+"/qs-bucket/b.txt")
+	assert.Equal(t, 404, code, "removed")
+
+	_, text := getBody(t, http.DefaultClient, metricsURL)
+	var changes []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "mirror_config_changes_total{") {
+			changes = append(changes, line)
+		}
+	}
+	assert.Equal(t, []string{
+		`mirror_config_changes_total{api="qingstor",op="delete"} 1`,
+		`mirror_config_changes_total{api="qingstor",op="put"} 1`,
+	}, changes, "the -bucket put and the one DELETE that removed it")
+	require.NoError(t, p.stop(t))
+}
+
+// Through an S3 store, an object's Content-Encoding is the origin's on the
+// fetch and on every hit: never the aws-chunked of minio-go's streaming
+// upload over http.
+func TestS3StoreKeepsTheOriginsContentEncoding(t *testing.T) {
+	endpoint := versitygw.Endpoint(t)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = io.WriteString(zw, "hello gzip")
+	require.NoError(t, zw.Close())
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".gz") {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = w.Write(gz.Bytes())
+			return
+		}
+		_, _ = io.WriteString(w, "plain")
+	}))
+	defer origin.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", versitygw.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", versitygw.SecretKey)
+	rules := writeFile(t, "rules.json", `{"source_site":"`+origin.URL+`"}`)
+	data := fmt.Sprintf("s3://mirror-encoding-%d/p", os.Getpid())
+	p := startServe(t, "-data", data, "-s3-endpoint", endpoint, "-bucket", "my-bucket="+rules, "-allow-private-origins")
+	for key, want := range map[string]string{"a.txt": "", "b.gz": "gzip"} {
+		for _, from := range []string{"fetch", "store"} {
+			req, err := http.NewRequest("GET", p.url+"/my-bucket/"+key, nil)
+			require.NoError(t, err)
+			req.Header.Set("Accept-Encoding", "identity")
+			resp, err := http.DefaultTransport.RoundTrip(req) // no transparent gunzip
+			require.NoError(t, err)
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.NoError(t, err)
+			require.Equal(t, 200, resp.StatusCode, "%s from the %s", key, from)
+			assert.Equal(t, want, strings.Join(resp.Header.Values("Content-Encoding"), ","), "%s from the %s", key, from)
+			if want == "gzip" {
+				assert.Equal(t, gz.Bytes(), b, "the origin's bytes")
+			}
+		}
 	}
 	require.NoError(t, p.stop(t))
 }
