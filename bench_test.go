@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -13,6 +12,64 @@ import (
 // Run:  go test -run '^$' -bench . -benchmem -count 5 | benchstat -
 
 var benchSizes = []int{20, 1000, 100000}
+
+// Two workloads: "mixed" (makeBenchSet) and "tenant" (makeTenantSet), so
+// that no figure rests on one friendly rule set.
+var workloads = []struct {
+	name string
+	make func(n int) benchSet
+}{{"mixed", makeBenchSet}, {"tenant", makeTenantSet}}
+
+// makeTenantSet is n glob rules of random tenants,
+// tenantNNNNNN/{images,static,docs}/20XX/*{.jpg,.png,.css,.js,}, with
+// hits drawn at random from them and misses that share their shape.
+func makeTenantSet(n int) benchSet {
+	rng := rand.New(rand.NewPCG(uint64(n), 11))
+	dirs := []string{"images", "static", "docs"}
+	exts := []string{".jpg", ".png", ".css", ".js", ""}
+	name := func() string {
+		b := make([]byte, 8+rng.IntN(24))
+		for i := range b {
+			b[i] = "abcdefghijklmnopqrstuvwxyz0123456789-_"[rng.IntN(38)]
+		}
+		return string(b)
+	}
+	var s benchSet
+	type tenant struct{ id, year int }
+	seen := map[int]bool{}
+	tenants := make([]tenant, 0, n)
+	for len(tenants) < n {
+		id := rng.IntN(1000000)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		t := tenant{id, 2015 + rng.IntN(11)}
+		tenants = append(tenants, t)
+		s.rules = append(s.rules, Rule{Mode: ModeFetch, SourceURL: fmt.Sprintf("https://origin%d.example.com", t.id%50),
+			Resource: fmt.Sprintf("tenant%06d/{images,static,docs}/%d/*{.jpg,.png,.css,.js,}", t.id, t.year), ResourceSyntax: "glob"})
+	}
+	for len(s.hits) < 1024 {
+		t := tenants[rng.IntN(n)]
+		s.hits = append(s.hits, fmt.Sprintf("tenant%06d/%s/%d/%s%s", t.id, dirs[rng.IntN(3)], t.year, name(), exts[rng.IntN(5)]))
+	}
+	for len(s.misses) < 1024 {
+		t := tenants[rng.IntN(n)]
+		switch rng.IntN(3) {
+		case 0: // another year
+			s.misses = append(s.misses, fmt.Sprintf("tenant%06d/%s/%d/%s.jpg", t.id, dirs[rng.IntN(3)], t.year+20, name()))
+		case 1: // a subdirectory, which "*" does not cross
+			s.misses = append(s.misses, fmt.Sprintf("tenant%06d/%s/%d/%s/%s.png", t.id, dirs[rng.IntN(3)], t.year, name(), name()))
+		default: // a tenant without rules
+			id := rng.IntN(1000000)
+			for seen[id] {
+				id = rng.IntN(1000000)
+			}
+			s.misses = append(s.misses, fmt.Sprintf("tenant%06d/images/2020/%s.jpg", id, name()))
+		}
+	}
+	return s
+}
 
 // benchSet is a realistic rule set for a multi-tenant gateway, with key
 // pools of 1024 hits and 1024 misses, 40 to 80 bytes each, visited in a
@@ -86,14 +143,20 @@ func makeBenchSet(n int) benchSet {
 	return s
 }
 
-var benchSets = map[int]benchSet{}
+var benchSets = map[string]benchSet{}
 
-func benchSetOf(n int) benchSet {
-	if s, ok := benchSets[n]; ok {
+func benchSetOf(workload string, n int) benchSet {
+	k := fmt.Sprint(workload, n)
+	if s, ok := benchSets[k]; ok {
 		return s
 	}
-	s := makeBenchSet(n)
-	benchSets[n] = s
+	var s benchSet
+	for _, w := range workloads {
+		if w.name == workload {
+			s = w.make(n)
+		}
+	}
+	benchSets[k] = s
 	return s
 }
 
@@ -101,30 +164,32 @@ func benchSetOf(n int) benchSet {
 var sink int
 
 func BenchmarkMatch(b *testing.B) {
-	for _, n := range benchSizes {
-		s := benchSetOf(n)
-		eng, err := Compile(s.rules)
-		if err != nil {
-			b.Fatal(err)
-		}
-		runHitMiss(b, s, func(b *testing.B, keys []string) {
-			for i := 0; b.Loop(); i++ {
-				r, _ := eng.Match(keys[(i*7919)&1023])
-				sink += r
+	for _, w := range workloads {
+		for _, n := range benchSizes {
+			s := benchSetOf(w.name, n)
+			eng, err := Compile(s.rules)
+			if err != nil {
+				b.Fatal(err)
 			}
-		})
+			runHitMiss(b, w.name, s, func(b *testing.B, keys []string) {
+				for i := 0; b.Loop(); i++ {
+					r, _ := eng.Match(keys[(i*7919)&1023])
+					sink += r
+				}
+			})
+		}
 	}
 }
 
-// runHitMiss runs body as rules=N/hit and rules=N/miss, on keys visited
-// in a scattered order (7919 is prime to the pool size).
-func runHitMiss(b *testing.B, s benchSet, body func(b *testing.B, keys []string)) {
+// runHitMiss runs body as workload=W/rules=N/hit and .../miss, on keys
+// visited in a scattered order (7919 is prime to the pool size).
+func runHitMiss(b *testing.B, workload string, s benchSet, body func(b *testing.B, keys []string)) {
 	for _, kind := range []string{"hit", "miss"} {
 		keys := s.hits
 		if kind == "miss" {
 			keys = s.misses
 		}
-		b.Run(fmt.Sprintf("rules=%d/%s", len(s.rules), kind), func(b *testing.B) {
+		b.Run(fmt.Sprintf("workload=%s/rules=%d/%s", workload, len(s.rules), kind), func(b *testing.B) {
 			b.ReportAllocs()
 			body(b, keys)
 		})
@@ -134,17 +199,19 @@ func runHitMiss(b *testing.B, s benchSet, body func(b *testing.B, keys []string)
 // BenchmarkLinearScan checks the same rules one by one, first match
 // wins: what a hand-written engine does, and the baseline of the ratio.
 func BenchmarkLinearScan(b *testing.B) {
-	for _, n := range benchSizes {
-		s := benchSetOf(n)
-		pats := make([]pattern, len(s.rules))
-		for i, r := range s.rules {
-			pats[i], _ = resourcePattern(r.Resource, r.ResourceSyntax, false)
-		}
-		runHitMiss(b, s, func(b *testing.B, keys []string) {
-			for i := 0; b.Loop(); i++ {
-				sink += linearScan(pats, keys[(i*7919)&1023])
+	for _, w := range workloads {
+		for _, n := range benchSizes {
+			s := benchSetOf(w.name, n)
+			pats := make([]pattern, len(s.rules))
+			for i, r := range s.rules {
+				pats[i], _ = resourcePattern(r.Resource, r.ResourceSyntax, false)
 			}
-		})
+			runHitMiss(b, w.name, s, func(b *testing.B, keys []string) {
+				for i := 0; b.Loop(); i++ {
+					sink += linearScan(pats, keys[(i*7919)&1023])
+				}
+			})
+		}
 	}
 }
 
@@ -159,9 +226,10 @@ func linearScan(pats []pattern, key string) int {
 	return -1
 }
 
-// resolveBench is a hit with query pass-through and two passed headers.
-func resolveBench(b *testing.B) (*Engine, *Request) {
-	s := benchSetOf(1000)
+// resolveBench is a hit with query pass-through and two passed headers,
+// on a rule in front of the mixed workload's n rules.
+func resolveBench(b *testing.B, n int) (*Engine, *Request) {
+	s := benchSetOf("mixed", n)
 	rules := append([]Rule{{
 		Mode: ModeFetch, SourceURL: "https://origin.example.com/site", BackSourceURL: "https://backup.example.com",
 		Resource: "assets/*", PassQueryString: true, PassHeaders: []string{"Accept", "User-Agent"},
@@ -180,70 +248,102 @@ func resolveBench(b *testing.B) (*Engine, *Request) {
 	return eng, req
 }
 
-func BenchmarkResolve(b *testing.B) {
-	eng, req := resolveBench(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		d, err := eng.Resolve(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sink += len(d.URLs)
-	}
-}
-
-func BenchmarkAppendURL(b *testing.B) {
-	eng, req := resolveBench(b)
-	buf := make([]byte, 0, 256)
-	b.ReportAllocs()
-	for b.Loop() {
-		var err error
-		var r int
-		buf, r, err = eng.AppendURL(buf[:0], req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sink += r
-	}
-}
-
-// BenchmarkCompile reports ns/rule and the heap an engine keeps per rule,
-// rule strings included: the rules are made, compiled and dropped between
-// two heap readings, so what remains is what the engine holds.
-func BenchmarkCompile(b *testing.B) {
+// runResolve runs body on the resolve request at 1,000 and 100,000 rules.
+func runResolve(b *testing.B, body func(b *testing.B, eng *Engine, req *Request)) {
 	for _, n := range []int{1000, 100000} {
-		b.Run("rules="+strconv.Itoa(n), func(b *testing.B) {
+		eng, req := resolveBench(b, n)
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
-			b.StopTimer()
-			for i := 0; i < b.N; i++ {
-				s := makeBenchSet(n)
-				runtime.GC() // the set's garbage is not Compile's to collect
-				b.StartTimer()
-				eng, err := Compile(s.rules)
-				b.StopTimer()
-				if err != nil {
-					b.Fatal(err)
-				}
-				sink += eng.Len()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/rule")
-			b.ReportMetric(retainedPerRule(n), "B/rule")
+			body(b, eng, req)
 		})
 	}
 }
 
-func retainedPerRule(n int) float64 {
+func BenchmarkResolve(b *testing.B) {
+	runResolve(b, func(b *testing.B, eng *Engine, req *Request) {
+		for b.Loop() {
+			d, err := eng.Resolve(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sink += len(d.URLs)
+		}
+	})
+}
+
+// BenchmarkResolveTo is the reuse path: one Decision, resolved into again
+// and again.
+func BenchmarkResolveTo(b *testing.B) {
+	runResolve(b, func(b *testing.B, eng *Engine, req *Request) {
+		var d Decision
+		for b.Loop() {
+			if err := eng.ResolveTo(&d, req); err != nil {
+				b.Fatal(err)
+			}
+			sink += len(d.URLs)
+		}
+	})
+}
+
+func BenchmarkAppendURL(b *testing.B) {
+	runResolve(b, func(b *testing.B, eng *Engine, req *Request) {
+		buf := make([]byte, 0, 256)
+		for b.Loop() {
+			var err error
+			var r int
+			buf, r, err = eng.AppendURL(buf[:0], req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sink += r
+		}
+	})
+}
+
+// BenchmarkCompile reports ns/rule, and the heap a compiled engine keeps
+// per rule: two GCs, HeapAlloc, compile one engine, two GCs, HeapAlloc,
+// with the input rules alive on both sides, so that only what the engine
+// holds of its own is counted.
+func BenchmarkCompile(b *testing.B) {
+	for _, w := range workloads {
+		for _, n := range []int{1000, 100000} {
+			b.Run(fmt.Sprintf("workload=%s/rules=%d", w.name, n), func(b *testing.B) {
+				// Only this input is alive: the other sets would make
+				// every collection during Compile mark them too.
+				clear(benchSets)
+				s := benchSetOf(w.name, n)
+				runtime.GC()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					eng, err := Compile(s.rules)
+					if err != nil {
+						b.Fatal(err)
+					}
+					sink += eng.Len()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/rule")
+				b.ReportMetric(retainedPerRule(s.rules), "B/rule")
+			})
+		}
+	}
+}
+
+func retainedPerRule(rules []Rule) float64 {
 	var before, after runtime.MemStats
 	runtime.GC()
+	runtime.GC()
 	runtime.ReadMemStats(&before)
-	eng, err := Compile(makeBenchSet(n).rules)
+	eng, err := Compile(rules)
 	if err != nil {
 		panic(err)
 	}
 	runtime.GC()
+	runtime.GC()
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(eng)
-	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
+	runtime.KeepAlive(rules)
+	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(len(rules))
 }
 
 // BenchmarkGlobAdversarial times the globs that made gobwas backtrack for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"unsafe"
 )
 
 // Request is what the storage did not find: the object key exactly as
@@ -29,12 +30,43 @@ type Decision struct {
 	Origins []Origin
 	// Header holds the headers to send to the origin (fetch mode only),
 	// names canonical; nil when there are none. Host is never in it.
+	// ResolveTo leaves it nil and sets Fields instead.
 	Header http.Header
+	// Fields are, after ResolveTo, the same headers as name/value pairs:
+	// one pair per value, by name in byte order, values in the order
+	// Header would hold them. Resolve leaves it nil. HeaderMap gives
+	// either as an http.Header.
+	Fields []Header
 	// StorageClass is the storage class for the fetched copy ("" unset;
 	// fetch mode only), upper-case.
 	StorageClass string
 	// RedirectCode is the redirect's status code (redirect mode only).
 	RedirectCode int
+
+	buf []byte // ResolveTo: the bytes of URLs and Origins, reused
+}
+
+// HeaderMap returns the headers to send as an http.Header: Header when it
+// is set (Resolve), else a new map of Fields (ResolveTo); nil when there
+// are none.
+func (d *Decision) HeaderMap() http.Header {
+	if d.Header != nil || len(d.Fields) == 0 {
+		return d.Header
+	}
+	h := make(http.Header, len(d.Fields))
+	values := make([]string, len(d.Fields))
+	for i, f := range d.Fields {
+		values[i] = f.Value
+	}
+	for i := 0; i < len(d.Fields); {
+		j := i + 1
+		for j < len(d.Fields) && d.Fields[j].Name == d.Fields[i].Name {
+			j++
+		}
+		h[d.Fields[i].Name] = values[i:j:j]
+		i = j
+	}
+	return h
 }
 
 // Origin is one origin URL of a decision, taken apart. Every field is a
@@ -104,30 +136,77 @@ func (o *Origin) NewRequest(ctx context.Context) (*http.Request, error) {
 	return req, nil
 }
 
-// decisionBox lets a decision and its slices be one allocation.
+// decisionBox lets a decision, its slices and its first header values be
+// one allocation.
 type decisionBox struct {
 	d       Decision
 	urls    [2]string
 	origins [2]Origin
+	values  [8]string
 }
 
-// newDecision writes the decision of a prepared request: both URLs go into
-// one buffer, on the stack when they fit, and become one string that the
-// URLs and the Origins' parts share.
-func newDecision(p *prepared) *Decision {
-	r := p.rule
+// newDecision writes the decision of a prepared request for Resolve.
+func newDecision(p *prepared, req *Request) *Decision {
 	box := &decisionBox{}
 	d := &box.d
-	d.Rule, d.Mode = int(p.index), r.mode
-	origins := [2]*origin{r.primary}
-	n := 1
-	if r.mode == ModeFetch && r.backup != nil {
-		origins[1] = r.backup
-		n = 2
-	}
+	n := d.start(p)
+	d.URLs, d.Origins = box.urls[:n], box.origins[:n]
+	// Both URLs go into one buffer, on the stack when they fit, and
+	// become one string that the URLs and the Origins' parts share.
 	var stack [512]byte
-	buf := stack[:0]
-	var ends [2]struct{ path, url int }
+	buf, ends := appendURLs(stack[:0], p)
+	d.setURLs(p, string(buf), ends)
+	if d.Mode == ModeFetch {
+		d.Header = p.rule.headers.headers(req.Header, box.values[:0])
+	}
+	return d
+}
+
+// resolveInto writes the decision of a prepared request into d for
+// ResolveTo, reusing d's slices and buffer: the strings of the URLs and
+// Origins are views of d.buf, which the next resolveInto overwrites.
+func (d *Decision) resolveInto(p *prepared, req *Request) {
+	buf, urls, origins, fields := d.buf[:0], d.URLs[:0], d.Origins[:0], d.Fields[:0]
+	*d = Decision{}
+	n := d.start(p)
+	buf, ends := appendURLs(buf, p)
+	d.buf = buf
+	d.URLs, d.Origins = append(urls, make([]string, n)...), append(origins, make([]Origin, n)...)
+	d.setURLs(p, unsafe.String(unsafe.SliceData(buf), len(buf)), ends)
+	d.Fields = fields
+	if d.Mode == ModeFetch {
+		d.Fields = p.rule.headers.appendFields(fields, req.Header)
+	}
+}
+
+// start sets the decision's fields but its URLs and headers, and returns
+// the number of URLs.
+func (d *Decision) start(p *prepared) int {
+	r := p.rule
+	d.Rule, d.Mode = int(p.index), r.mode
+	if r.mode == ModeRedirect {
+		d.RedirectCode = int(r.redirectCode)
+		if d.RedirectCode == 0 {
+			d.RedirectCode = 302
+		}
+		return 1
+	}
+	d.StorageClass = r.storageClass
+	if r.backup != nil {
+		return 2
+	}
+	return 1
+}
+
+// urlEnds are where, in the buffer, a URL's path and the URL end, and
+// then the decoded key of a bos:// origin.
+type urlEnds [2]struct{ path, url, key int }
+
+// appendURLs writes the decision's URLs one after the other, each
+// followed by its decoded key when it is a bos:// origin's.
+func appendURLs(buf []byte, p *prepared) ([]byte, urlEnds) {
+	var ends urlEnds
+	origins, n := p.origins()
 	for i, o := range origins[:n] {
 		buf = appendURL(buf, o, &p.key, "")
 		ends[i].path = len(buf)
@@ -135,15 +214,27 @@ func newDecision(p *prepared) *Decision {
 			buf = appendQuery(buf, p.query)
 		}
 		ends[i].url = len(buf)
+		if o.scheme == "bos" {
+			buf = append(buf, o.keyPrefix...)
+			for _, part := range p.key.parts[:p.key.n] {
+				buf = append(buf, part...)
+			}
+		}
+		ends[i].key = len(buf)
 	}
-	s := string(buf)
+	return buf, ends
+}
+
+// setURLs fills d.URLs and d.Origins (of the right length) from s, the
+// URLs written by appendURLs.
+func (d *Decision) setURLs(p *prepared, s string, ends urlEnds) {
 	start := 0
+	origins, n := p.origins()
 	for i, o := range origins[:n] {
 		u := s[start:ends[i].url]
-		box.urls[i] = u
-		og := &box.origins[i]
-		og.url = u
-		og.Scheme, og.Host, og.Port = o.scheme, o.host, o.port
+		d.URLs[i] = u
+		og := &d.Origins[i]
+		*og = Origin{url: u, Scheme: o.scheme, Host: o.host, Port: o.port}
 		pathStart := start + len(o.scheme) + len("://") + len(o.hostport)
 		og.Path = s[pathStart:ends[i].path]
 		if ends[i].url > ends[i].path {
@@ -151,10 +242,8 @@ func newDecision(p *prepared) *Decision {
 		}
 		if o.scheme == "bos" {
 			og.Bucket = o.bucket
-			og.Key = o.keyPrefix + p.key.String()
+			og.Key = s[ends[i].url:ends[i].key]
 		}
-		start = ends[i].url
+		start = ends[i].key
 	}
-	d.URLs, d.Origins = box.urls[:n], box.origins[:n]
-	return d
 }

@@ -104,3 +104,109 @@ func TestNonRoutable(t *testing.T) {
 	_, bad := NonRoutable(netip.Addr{})
 	assert.True(t, bad, "an invalid address is not routable")
 }
+
+// resolveToCases cover both modes, a backup, a bos:// backup, passed and
+// set headers, a query and the errors.
+func resolveToCases(t *testing.T) (*Engine, []*Request) {
+	withHeaders := fetch("assets/*")
+	withHeaders.BackSourceURL = "https://backup.example.com/b"
+	withHeaders.PassQueryString, withHeaders.StorageClass = true, "cold"
+	withHeaders.PassHeaders = []string{"Accept", "X-A"}
+	withHeaders.CustomHeaders = []Header{{"X-From", "mirror"}, {"Cache-Control", "no-cache"}}
+	all := fetch("all/*")
+	all.PassHeaders = []string{"*"}
+	all.BackSourceURL = "bos://bj.bcebos.com/src/pre/"
+	redirect := Rule{Mode: ModeRedirect, SourceURL: "https://new.example.com", Resource: "old/*", RedirectCode: 301, PassQueryString: true}
+	eng := mustCompile(t, withHeaders, all, redirect)
+	h := http.Header{"Accept": {"text/css"}, "x-a": {"2"}, "X-A": {"1", "3"}, "Cookie": {"c"}, "Connection": {"x-hop"},
+		"X-Hop": {"h"}, "User-Agent": {"u"}}
+	return eng, []*Request{
+		{Key: "assets/css/app.css", RawQuery: "v=1&Signature=s", Header: h},
+		{Key: "all/a b/ü.png", RawQuery: "v=1", Header: h},
+		{Key: "old/page.html", RawQuery: "q=1", Header: h},
+		{Key: "assets/x", Header: nil},
+		{Key: "nothing/here", Header: h},
+		{Key: "assets/../x", Header: h},
+		{Key: "", Header: h},
+	}
+}
+
+// ResolveTo gives Resolve's decision, with the headers as Fields, into a
+// decision that held another request's.
+func TestResolveToAgreesWithResolve(t *testing.T) {
+	eng, reqs := resolveToCases(t)
+	var d Decision
+	for round := 0; round < 2; round++ {
+		for _, req := range reqs {
+			want, werr := eng.Resolve(req)
+			err := eng.ResolveTo(&d, req)
+			if werr != nil {
+				require.Error(t, err, req.Key)
+				assert.Equal(t, werr.Error(), err.Error())
+				assert.Equal(t, -1, d.Rule)
+				assert.Empty(t, d.URLs)
+				assert.Empty(t, d.Fields)
+				continue
+			}
+			require.NoError(t, err, req.Key)
+			assert.Nil(t, d.Header)
+			assert.Equal(t, want.Header, d.HeaderMap(), req.Key)
+			got := d
+			got.Header, got.Fields, got.buf = want.Header, nil, nil
+			assert.Equal(t, *want, got, req.Key)
+		}
+	}
+}
+
+func TestResolveToFields(t *testing.T) {
+	eng, reqs := resolveToCases(t)
+	var d Decision
+	require.NoError(t, eng.ResolveTo(&d, reqs[0]))
+	assert.Equal(t, []Header{{"Accept", "text/css"}, {"Cache-Control", "no-cache"}, {"X-A", "1"}, {"X-A", "3"}, {"X-A", "2"},
+		{"X-From", "mirror"}}, d.Fields, "by name, values as Header holds them, set headers merged in")
+	require.NoError(t, eng.ResolveTo(&d, reqs[2]))
+	assert.Empty(t, d.Fields, "a redirect sends no headers")
+	assert.Nil(t, d.HeaderMap())
+}
+
+// The reuse path allocates nothing once its slices have grown, whatever
+// the decision: with headers, a bos:// backup, a redirect, no rule. (The
+// header names are canonical, as net/http's server gives them: a name
+// that is not is canonicalised into a new string. A refused key
+// allocates its error.)
+func TestResolveToAllocatesNothing(t *testing.T) {
+	eng, reqs := resolveToCases(t)
+	h := http.Header{"Accept": {"text/css"}, "X-A": {"1", "3"}, "Cookie": {"c"}, "Connection": {"x-hop"},
+		"X-Hop": {"h"}, "User-Agent": {"u"}}
+	var d Decision
+	for _, req := range reqs[:5] {
+		req.Header = h
+		_ = eng.ResolveTo(&d, req)
+	}
+	for _, req := range reqs[:5] {
+		assert.Zero(t, testing.AllocsPerRun(100, func() { _ = eng.ResolveTo(&d, req) }), req.Key)
+	}
+}
+
+// The strings of a reused decision are views of its buffer: the next
+// ResolveTo overwrites them, as its doc says, and a clone keeps them.
+func TestResolveToReusesItsBuffer(t *testing.T) {
+	eng, reqs := resolveToCases(t)
+	var d Decision
+	require.NoError(t, eng.ResolveTo(&d, reqs[0]))
+	view, kept := d.URLs[0], strings.Clone(d.URLs[0])
+	require.NoError(t, eng.ResolveTo(&d, reqs[3]))
+	assert.Equal(t, "http://o.example.com/base/assets/x", d.URLs[0])
+	assert.NotEqual(t, kept, view, "the old view now shows the new bytes")
+	assert.Equal(t, "http://o.example.com/base/assets/css/app.css?v=1", kept)
+}
+
+// Resolve allocates at most 4 times: the decision with its slices and
+// first header values, the URL text, and the header map with its group.
+func TestResolveAllocations(t *testing.T) {
+	eng, reqs := resolveToCases(t)
+	for _, req := range reqs[:3] {
+		req.Header = http.Header{"Accept": {"text/css"}, "X-A": {"1", "3"}, "User-Agent": {"u"}}
+		assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _, _ = eng.Resolve(req) }), 4.0, req.Key)
+	}
+}

@@ -86,17 +86,33 @@ func (e *Engine) Resolve(req *Request) (*Decision, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := newDecision(&p)
-	if d.Mode == ModeRedirect {
-		d.RedirectCode = int(p.rule.redirectCode)
-		if d.RedirectCode == 0 {
-			d.RedirectCode = 302
-		}
-		return d, nil
+	return newDecision(&p, req), nil
+}
+
+// ResolveTo is Resolve for a caller that reuses memory, such as a proxy
+// that keeps one Decision per worker: it fills d, reusing the memory of
+// its slices, and once they have grown to size it allocates nothing.
+// It differs from Resolve in two ways:
+//   - the headers are in d.Fields, as name/value pairs, and d.Header is
+//     nil (HeaderMap makes an http.Header of them when one is needed);
+//   - the strings of d.URLs and d.Origins are views of a buffer d keeps,
+//     which the next ResolveTo into d overwrites: copy (strings.Clone)
+//     what must outlive that, and do not copy d while it is in use.
+//
+// The header values and the rule's strings are shared, as with Resolve.
+// On error d is left holding no decision (Rule -1) and the error is
+// Resolve's. What still allocates: a request header name that is not in
+// canonical form (net/http's server gives canonical ones) is
+// canonicalised into a new string, and a refused key gets an error value
+// that says why.
+func (e *Engine) ResolveTo(d *Decision, req *Request) error {
+	p, err := e.prepare(req)
+	if err != nil {
+		*d = Decision{Rule: -1, URLs: d.URLs[:0], Origins: d.Origins[:0], Fields: d.Fields[:0], buf: d.buf[:0]}
+		return err
 	}
-	d.StorageClass = p.rule.storageClass
-	d.Header = p.rule.headers.headers(req.Header)
-	return d, nil
+	d.resolveInto(&p, req)
+	return nil
 }
 
 // AppendURL appends the primary origin URL for req to dst and returns the
@@ -107,6 +123,9 @@ func (e *Engine) Resolve(req *Request) (*Decision, error) {
 // nothing, which suits a proxy that builds its outbound request line
 // itself; Resolve gives the backup URL, headers and storage class too.
 func (e *Engine) AppendURL(dst []byte, req *Request) ([]byte, int, error) {
+	if out, rule, ok := e.appendURLFast(dst, req); ok {
+		return out, rule, nil
+	}
 	p, err := e.prepare(req)
 	if err != nil {
 		return dst, -1, err

@@ -137,3 +137,32 @@ func ExampleOrigin() {
 	// dial img.example.com:8443 then GET /site/img/cat%201%2B2.png map[Accept:[image/avif]]
 	// BOS endpoint bj.bcebos.com, bucket old-bucket, object "mirror/img/cat 1+2.png"
 }
+
+// A proxy that resolves many requests keeps one Decision per worker and
+// resolves into it: once its slices have grown, nothing is allocated.
+// Its strings are views of the decision's own buffer until the next
+// ResolveTo, so what must outlive that is cloned.
+func ExampleEngine_ResolveTo() {
+	eng, err := mirror.Compile([]mirror.Rule{{
+		Mode:        mirror.ModeFetch,
+		SourceURL:   "https://origin.example.com",
+		Resource:    "img/*",
+		PassHeaders: []string{"Accept", "User-Agent"},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	var d mirror.Decision
+	for _, key := range []string{"img/a.png", "img/b.png", "doc/c.pdf"} {
+		req := &mirror.Request{Key: key, Header: http.Header{"Accept": {"image/*"}, "Cookie": {"s=1"}}}
+		if err := eng.ResolveTo(&d, req); err != nil {
+			fmt.Println(key, err)
+			continue
+		}
+		fmt.Println(d.URLs[0], d.Fields)
+	}
+	// Output:
+	// https://origin.example.com/img/a.png [{Accept image/*}]
+	// https://origin.example.com/img/b.png [{Accept image/*}]
+	// doc/c.pdf no mirror rule covers the key
+}

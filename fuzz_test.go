@@ -154,6 +154,7 @@ func FuzzResolve(f *testing.F) {
 		if !reflect.DeepEqual(d, d2) || (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
 			t.Fatalf("the same request gave two decisions: %#v %v / %#v %v", d, err, d2, err2)
 		}
+		checkFastPaths(t, eng, req, d, err)
 		switch {
 		case keyReason(key) != "":
 			mustBe(t, err, ErrInvalidKey)
@@ -199,6 +200,42 @@ func FuzzResolve(f *testing.F) {
 		}
 		checkHeaders(t, r, req.Header, d.Header)
 	})
+}
+
+// reusedDecision is what ResolveTo fills in checkFastPaths: each fuzz
+// input resolves into what the previous one left there.
+var reusedDecision Decision
+
+// checkFastPaths holds AppendURL (whose one-pass check decides most
+// requests) and ResolveTo (into a reused decision) to Resolve's answer,
+// d and err.
+func checkFastPaths(t *testing.T, eng *Engine, req *Request, d *Decision, err error) {
+	t.Helper()
+	buf, rule, aerr := eng.AppendURL([]byte("dst:"), req)
+	terr := eng.ResolveTo(&reusedDecision, req)
+	if err != nil {
+		if aerr == nil || aerr.Error() != err.Error() || rule != -1 || string(buf) != "dst:" {
+			t.Fatalf("Resolve: %v; AppendURL: %q, %d, %v", err, buf, rule, aerr)
+		}
+		if terr == nil || terr.Error() != err.Error() || reusedDecision.Rule != -1 {
+			t.Fatalf("Resolve: %v; ResolveTo: %v, rule %d", err, terr, reusedDecision.Rule)
+		}
+		return
+	}
+	if aerr != nil || rule != d.Rule || string(buf) != "dst:"+d.URLs[0] {
+		t.Fatalf("Resolve: %q (rule %d); AppendURL: %q, %d, %v", d.URLs[0], d.Rule, buf, rule, aerr)
+	}
+	if terr != nil {
+		t.Fatalf("Resolve decided, ResolveTo: %v", terr)
+	}
+	got := reusedDecision
+	if got.Header != nil || !reflect.DeepEqual(got.HeaderMap(), d.Header) {
+		t.Fatalf("ResolveTo's headers %q, Resolve's %q", got.Fields, d.Header)
+	}
+	got.Header, got.Fields, got.buf = d.Header, nil, nil
+	if !reflect.DeepEqual(&got, d) {
+		t.Fatalf("ResolveTo: %#v\nResolve: %#v", got, *d)
+	}
 }
 
 func FuzzQuery(f *testing.F) {

@@ -26,10 +26,6 @@ var globCompiler = glob.Compiler{Separators: []rune{'/'}, Globstar: true}
 // outside "[...]", "**" counting once.
 const maxGlobStars = 3
 
-// globMeta are the characters that end a glob's literal prefix as written
-// (the v2 crop of docs/SEMANTICS.md §4).
-const globMeta = `*?[{\`
-
 // gnode is a node of a glob's tree, as gobwas builds it.
 type gnode struct {
 	kind   uint8
@@ -52,39 +48,56 @@ const (
 	gAlt           // one of
 )
 
-// compiledGlob is a glob resource taken apart for the index.
-type compiledGlob struct {
-	lit    string // the literal every covered key starts with
-	suffix string // the literal every covered key ends with
-	exact  bool   // the glob is one literal: it covers lit alone
-	m      *program
+// globRest is a glob from its first metacharacter on: what a rule's
+// literal prefix is followed by. Rules whose globs differ only in their
+// literal prefix (tenant000123/{images,static}/*.png,
+// tenant000124/{images,static}/*.png, …) share one, compiled once.
+type globRest struct {
+	// heads are the literal texts that may come right after the literal
+	// prefix: leading "{a,b}" groups of plain text are expanded here, so
+	// that the index walks them as literal prefixes. [""] when none.
+	heads  []string
+	suffix string  // the literal every covered key ends with, after a head
+	exact  bool    // nothing follows a head: the glob is a set of literals
+	m      matcher // decides what follows a head
 }
 
-// compileGlob checks a glob resource and returns it compiled, or why it
-// is refused.
-func compileGlob(res string) (compiledGlob, string) {
-	if _, err := globCompiler.Compile(res); err != nil {
-		return compiledGlob{}, "glob does not compile: " + err.Error()
+// maxGlobHeads bounds the literal prefixes one glob expands into.
+const maxGlobHeads = 16
+
+// compileGlobRest compiles the part of a glob from its first
+// metacharacter on. start says whether that part begins a path segment
+// (the literal prefix before it is empty or ends with "/"), which decides
+// gobwas's globstar rewrite.
+func compileGlobRest(rest string, start bool) (*globRest, string) {
+	if _, err := globCompiler.Compile(rest); err != nil {
+		return nil, "glob does not compile: " + err.Error()
 	}
-	root, stars, err := parseGlob(res)
+	root, stars, err := parseGlob(rest)
 	if err != nil {
-		return compiledGlob{}, "glob does not compile: " + err.Error()
+		return nil, "glob does not compile: " + err.Error()
 	}
 	if stars > maxGlobStars {
-		return compiledGlob{}, fmt.Sprintf("glob has %d wildcards (runs of \"*\"), more than %d", stars, maxGlobStars)
+		return nil, fmt.Sprintf("glob has %d wildcards (runs of \"*\"), more than %d", stars, maxGlobStars)
 	}
-	if reason := globstarReason(res); reason != "" {
-		return compiledGlob{}, reason
+	if reason := globstarReason(rest, start); reason != "" {
+		return nil, reason
 	}
-	root, _ = globstar(root, true)
-	var g compiledGlob
+	root, _ = globstar(root, start)
 	body := []*gnode{root}
 	if root.kind == gSeq {
 		body = root.kids
 	}
-	if body[0].kind == gText {
-		g.lit, body = body[0].text, body[1:]
+	g := &globRest{heads: []string{""}}
+	for len(body) > 0 {
+		next, ok := expandHeads(g.heads, body[0])
+		if !ok {
+			break
+		}
+		g.heads, body = next, body[1:]
 	}
+	slices.Sort(g.heads)
+	g.heads = slices.Compact(g.heads)
 	if len(body) == 0 {
 		g.exact = true
 		return g, ""
@@ -92,11 +105,47 @@ func compileGlob(res string) (compiledGlob, string) {
 	if last := body[len(body)-1]; last.kind == gText && len(body) > 1 {
 		g.suffix = last.text
 	}
-	g.m = compileProgram(body)
-	if len(g.m.insts) > maxInsts {
-		return compiledGlob{}, "glob is too complex to match in bounded time"
+	if g.m = fastMatcher(body); g.m == nil {
+		p := compileProgram(body)
+		if len(p.insts) > maxInsts {
+			return nil, "glob is too complex to match in bounded time"
+		}
+		g.m = p
 	}
 	return g, ""
+}
+
+// expandHeads appends a literal, or a group of literal alternatives, to
+// every head, while the heads stay at most maxGlobHeads.
+func expandHeads(heads []string, n *gnode) ([]string, bool) {
+	var alts []string
+	switch n.kind {
+	case gText:
+		alts = []string{n.text}
+	case gAlt:
+		for _, k := range n.kids {
+			switch k.kind {
+			case gText:
+				alts = append(alts, k.text)
+			case gVoid:
+				alts = append(alts, "")
+			default:
+				return nil, false
+			}
+		}
+	default:
+		return nil, false
+	}
+	if len(heads)*len(alts) > maxGlobHeads {
+		return nil, false
+	}
+	out := make([]string, 0, len(heads)*len(alts))
+	for _, h := range heads {
+		for _, a := range alts {
+			out = append(out, h+a)
+		}
+	}
+	return out, true
 }
 
 // globstarReason refuses a "**" that is not a whole path segment (not
@@ -107,9 +156,15 @@ func compileGlob(res string) (compiledGlob, string) {
 // "*" it should keep, so "*{*/,}/**[/]b" does not match "a//b" although
 // its own tree says it should. The contract lets the engine refuse these
 // globs, and it does, rather than give them another meaning.
-func globstarReason(str string) string {
+//
+// start says whether str begins a path segment: it is the part of a glob
+// after its literal prefix, and that prefix is empty or ends with "/".
+func globstarReason(str string, start bool) string {
 	lex := syntax.NewLexer(str)
-	var prev syntax.Token
+	prev := syntax.Token{Type: syntax.Text, Data: "/"}
+	if !start {
+		prev.Data = "x"
+	}
 	depth := 0
 	pending := false // the last token was a "**" whose next token decides
 	for {
@@ -131,7 +186,7 @@ func globstarReason(str string) string {
 			if depth > 0 {
 				return `a "**" inside "{...}" is refused: gobwas decides whether it is a whole segment within its own branch; write the alternatives out`
 			}
-			if prev.Type != syntax.EOF && !(prev.Type == syntax.Text && strings.HasSuffix(prev.Data, "/")) {
+			if !(prev.Type == syntax.Text && strings.HasSuffix(prev.Data, "/")) {
 				return `a "**" must be a whole path segment, after the start or "/" ("**/x", "a/**/b"); gobwas reads other "**" its own way`
 			}
 			pending = true

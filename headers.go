@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -134,6 +135,7 @@ func validHeaderValue(v string) bool {
 type headerPlan struct {
 	passAll bool
 	pass    []string // canonical names, sorted (passHeaders without "*")
+	take    []string // pass less ignore and custom: what the pass step takes
 	ignore  []string // canonical names, sorted
 	custom  []Header // canonical names, sorted by name
 	raw     struct {
@@ -167,7 +169,7 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 	if !unset["passHeaders"] {
 		tooMany("passHeaders", len(r.PassHeaders), "names")
 		for j, name := range r.PassHeaders {
-			field := fmt.Sprintf("passHeaders[%d]", j)
+			field := indexed("passHeaders", j)
 			switch c := classify(name); {
 			case name == "*" && len(r.PassHeaders) > 1:
 				probs.add(i, field, `"*" passes every header and can not be listed with other names`)
@@ -188,7 +190,7 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 		tooMany("ignoreHeaders", len(r.IgnoreHeaders), "names")
 		for j, name := range r.IgnoreHeaders {
 			if !validHeaderName(name) || name == "*" {
-				probs.add(i, fmt.Sprintf("ignoreHeaders[%d]", j), fmt.Sprintf("%q is not a header name (an RFC 9110 token without _, not *)", name))
+				probs.add(i, indexed("ignoreHeaders", j), fmt.Sprintf("%q is not a header name (an RFC 9110 token without _, not *)", name))
 				continue
 			}
 			plan.ignore = appendName(plan.ignore, name)
@@ -198,7 +200,7 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 		tooMany("customHeaders", len(r.CustomHeaders), "headers")
 		seen := make(map[string]bool, len(r.CustomHeaders))
 		for j, h := range r.CustomHeaders {
-			field := fmt.Sprintf("customHeaders[%d]", j)
+			field := indexed("customHeaders", j)
 			name := http.CanonicalHeaderKey(h.Name)
 			switch c := classify(h.Name); {
 			case c == invalidNameClass:
@@ -228,7 +230,52 @@ func compileHeaders(r *Rule, i int, limit int, primary, backup *origin, unset fi
 	slices.Sort(plan.ignore)
 	plan.ignore = slices.Compact(plan.ignore)
 	slices.SortFunc(plan.custom, func(a, b Header) int { return strings.Compare(a.Name, b.Name) })
+	for _, name := range plan.pass {
+		if plan.passes(name) {
+			plan.take = append(plan.take, name)
+		}
+	}
 	return plan
+}
+
+// indexed names element j of a list field, "list[j]", without fmt: it
+// runs for every header name of every rule.
+func indexed(list string, j int) string {
+	return list + "[" + strconv.Itoa(j) + "]"
+}
+
+// planKey identifies a header plan: the lists as written and what they
+// were checked against. Rules with the same key share one plan.
+type planKey struct {
+	lists           string
+	primary, backup *origin
+	limit           int
+}
+
+// newPlanKey returns the key of r's header lists, and false when the rule
+// is not one whose plan is shared (some of its fields were unreadable).
+func newPlanKey(r *Rule, limit int, primary, backup *origin, unset fieldSet) (planKey, bool) {
+	if len(unset) > 0 {
+		return planKey{}, false
+	}
+	// Each element is preceded by its length, so that no two sets of
+	// lists give the same text.
+	var b []byte
+	for _, list := range [][]string{r.PassHeaders, r.IgnoreHeaders} {
+		b = strconv.AppendInt(b, int64(len(list)), 10)
+		for _, s := range list {
+			b = strconv.AppendInt(append(b, ':'), int64(len(s)), 10)
+			b = append(append(b, ':'), s...)
+		}
+		b = append(b, ';')
+	}
+	for _, h := range r.CustomHeaders {
+		b = strconv.AppendInt(append(b, ':'), int64(len(h.Name)), 10)
+		b = append(append(b, ':'), h.Name...)
+		b = strconv.AppendInt(append(b, ':'), int64(len(h.Value)), 10)
+		b = append(append(b, ':'), h.Value...)
+	}
+	return planKey{string(b), primary, backup, limit}, true
 }
 
 // appendName adds a name's canonical form to a list that stays short
@@ -258,39 +305,139 @@ func customValueReason(v string) string {
 	return ""
 }
 
-// headers runs the pass and set steps of docs/SEMANTICS.md §6 for one
-// request.
-func (p *headerPlan) headers(req http.Header) http.Header {
-	if p.empty() {
-		return nil
+// The pass and set steps of docs/SEMANTICS.md §6 for one request. They
+// run once per fetch, so they are written to cost one pass over the
+// request's headers and nothing more: an explicit pass list is matched by
+// folding case against its few names, so that no other header is
+// classified, canonicalised or hashed; the Connection header is found in
+// the same pass; and only the headers taken are sorted.
+
+// passed is a request header the pass step takes: its canonical name and
+// the name as the request has it.
+type passed struct{ key, name string }
+
+// collect appends to names the request headers the pass step takes,
+// sorted by canonical name and, within one, by name as sent, so that
+// names differing only in case merge in the same order whatever the
+// map's order.
+func (p *headerPlan) collect(req http.Header, names []passed) []passed {
+	if (!p.passAll && len(p.take) == 0) || len(req) == 0 {
+		return names
 	}
-	// Names are grouped by canonical form and, within a group, taken in
-	// byte order, so that names differing only in case merge in the same
-	// order whatever the map's order.
-	var stack [16]passed
-	names := stack[:0]
-	nvalues := len(p.custom)
-	if (p.passAll || len(p.pass) > 0) && len(req) > 0 {
-		hop := connectionTokens(req)
-		for name, values := range req {
-			if len(values) == 0 || classify(name) != nil || hop.has(name) {
-				continue
-			}
-			if key := http.CanonicalHeaderKey(name); p.passes(key) {
-				names = append(names, passed{key, name})
-				nvalues += len(values)
-			}
+	base := len(names)
+	conns := 0
+	var conn []string
+	for name, values := range req {
+		if len(name) == len("Connection") && equalFoldASCII(name, "Connection") {
+			conns, conn = conns+1, values
+			continue
 		}
-		slices.SortFunc(names, func(a, b passed) int {
+		if len(values) == 0 {
+			continue
+		}
+		if key, ok := p.takes(name); ok {
+			names = append(names, passed{key, name})
+		}
+	}
+	if conns > 0 && len(names) > base {
+		names = dropConnectionListed(names, base, req, conns, conn)
+	}
+	taken := names[base:]
+	if len(taken) > 1 {
+		slices.SortFunc(taken, func(a, b passed) int {
 			if c := strings.Compare(a.key, b.key); c != 0 {
 				return c
 			}
 			return strings.Compare(a.name, b.name)
 		})
 	}
+	return names
+}
+
+// takes reports whether the pass step takes a request header, and its
+// canonical name.
+func (p *headerPlan) takes(name string) (string, bool) {
+	if !p.passAll {
+		// The list holds canonical names that are valid tokens and never
+		// classified (compileHeaders refuses or drops the others), and
+		// for such names equal canonical forms is equal folded ASCII.
+		if len(p.take) <= 8 {
+			for _, k := range p.take {
+				if equalFoldASCII(name, k) {
+					return k, true
+				}
+			}
+			return "", false
+		}
+		key := http.CanonicalHeaderKey(name)
+		i, found := slices.BinarySearch(p.take, key)
+		if !found {
+			return "", false
+		}
+		return p.take[i], true
+	}
+	if classify(name) != nil {
+		return "", false
+	}
+	key := http.CanonicalHeaderKey(name)
+	return key, p.passes(key)
+}
+
+// dropConnectionListed removes from names[base:] the headers the
+// request's Connection header lists. A few names are checked against the
+// list directly; more go through a set of its tokens, so that many headers
+// and a long list never cost their product.
+func dropConnectionListed(names []passed, base int, req http.Header, conns int, conn []string) []passed {
+	keep := base
+	if conns == 1 && len(names)-base <= 8 {
+		for _, n := range names[base:] {
+			if !listsToken(conn, n.name) {
+				names[keep] = n
+				keep++
+			}
+		}
+		return names[:keep]
+	}
+	hop := connectionTokens(req)
+	for _, n := range names[base:] {
+		if !hop.has(n.name) {
+			names[keep] = n
+			keep++
+		}
+	}
+	return names[:keep]
+}
+
+// listsToken reports whether a Connection header's values list name, ASCII
+// case folded.
+func listsToken(values []string, name string) bool {
+	for _, v := range values {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			if equalFoldASCII(strings.Trim(tok, " \t"), name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// headers runs the pass and set steps into an http.Header whose values
+// are cut from values (grown when short).
+func (p *headerPlan) headers(req http.Header, values []string) http.Header {
+	if p.empty() {
+		return nil
+	}
+	var stack [16]passed
+	names := p.collect(req, stack[:0])
+	nvalues := len(p.custom)
+	for _, n := range names {
+		nvalues += len(req[n.name])
+	}
 	// One backing array holds every value; each name gets a full slice of
 	// it, so that a caller appending to one name can not overwrite another.
-	values := make([]string, 0, nvalues)
+	values = slices.Grow(values[:0], nvalues)
 	out := make(http.Header, len(names)+len(p.custom))
 	for i := 0; i < len(names); {
 		key := names[i].key
@@ -316,9 +463,30 @@ func (p *headerPlan) headers(req http.Header) http.Header {
 	return out
 }
 
-// passed is a request header name the pass step takes, with its
-// canonical form.
-type passed struct{ key, name string }
+// appendFields runs the pass and set steps into name/value pairs, one per
+// value, by name in byte order: the same headers as headers gives.
+func (p *headerPlan) appendFields(dst []Header, req http.Header) []Header {
+	if p.empty() {
+		return dst
+	}
+	var stack [16]passed
+	names := p.collect(req, stack[:0])
+	custom := p.custom
+	for i := 0; i < len(names) || len(custom) > 0; {
+		if i == len(names) || (len(custom) > 0 && custom[0].Name < names[i].key) {
+			dst = append(dst, custom[0])
+			custom = custom[1:]
+			continue
+		}
+		for _, v := range req[names[i].name] {
+			if validHeaderValue(v) {
+				dst = append(dst, Header{names[i].key, v})
+			}
+		}
+		i++
+	}
+	return dst
+}
 
 // passes reports whether the rule's pass step takes a request header,
 // by its canonical name, once it is known to be one a client may send.

@@ -2,9 +2,9 @@ package mirror
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
-	"strings"
 )
 
 // ruleIndex answers "which is the first rule that covers this key" by
@@ -25,10 +25,10 @@ import (
 // has. Every node keeps the smallest rule index below it, and the walks
 // stop as soon as nothing below can beat the best rule found so far.
 type ruleIndex struct {
-	trie     radix   // literal prefixes; val indexes entries
-	entries  []entry // the rules at one literal prefix
-	suffixes radix   // reversed literal suffixes; val indexes tails
-	tails    []tail  // the rules at one literal prefix and suffix
+	trie     packedTrie // literal prefixes, their simple entries inline
+	entries  []entry    // the other entries
+	suffixes radix      // reversed literal suffixes; val indexes tails
+	tails    []tail     // the rules at one literal prefix and suffix
 	complex  []complexRule
 }
 
@@ -50,139 +50,197 @@ type complexRule struct {
 // noRule is the index's "no rule" answer: larger than any rule index.
 const noRule = math.MaxInt32
 
-// buildIndex indexes the valid patterns; pats[i] is rule i's.
-func buildIndex(pats []pattern) ruleIndex {
-	// One sort puts every rule where the index needs it: by literal
-	// prefix, exact rules first, then by reversed suffix, then rule order.
-	type item struct {
-		lit, rsuffix string
-		rule         int32
-		exact        bool
-	}
-	items := make([]item, 0, len(pats))
-	lits, litBytes := 0, 0
+// buildIndex indexes the valid patterns; pats[i] is rule i's. It fails
+// only when the literals add up to more than maxArena bytes.
+func buildIndex(pats []pattern) (ruleIndex, error) {
+	// n literals of total bytes, and a bound of the trie's size: offsets
+	// in both are 32 bits.
+	n, total, size := 0, 0, recordHeader
 	for i := range pats {
 		p := &pats[i]
-		if p.kind == patNone {
-			continue
-		}
-		it := item{lit: p.lit, rule: int32(i), exact: p.kind == patExact}
-		if !it.exact {
-			it.rsuffix = reverse(p.suffix)
-		}
-		items = append(items, it)
-	}
-	slices.SortFunc(items, func(a, b item) int {
-		if c := strings.Compare(a.lit, b.lit); c != 0 {
-			return c
-		}
-		if a.exact != b.exact {
-			if a.exact {
-				return -1
-			}
-			return 1
-		}
-		if c := strings.Compare(a.rsuffix, b.rsuffix); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.rule, b.rule)
-	})
-	for i := range items {
-		if i == 0 || items[i].lit != items[i-1].lit {
-			lits++
-			litBytes += len(items[i].lit)
+		n += p.nlits()
+		for h := range p.nlits() {
+			litLen := len(p.lit) + len(p.head(h))
+			total += litLen
+			size += nodeSizeBound(litLen, p.suffix)
 		}
 	}
-	var ix ruleIndex
-	ix.trie.reserve(2*lits+1, litBytes) // a radix trie has fewer than two nodes per key
-	ix.suffixes.reserve(2*(len(items)-lits)+lits, 0)
-	ix.entries = make([]entry, 0, lits)
-	texts := make([]string, 0, lits)
-	mins := make([]int32, 0, lits)
-	var keys []string // scratch: one literal's distinct reversed suffixes
-	var vals, tmins []int32
-	for i := 0; i < len(items); {
-		lit := items[i].lit
-		en := entry{exact: -1, suffixRoot: -1}
-		lowest := int32(noRule)
-		if items[i].exact {
-			en.exact, lowest = items[i].rule, items[i].rule
-		}
-		for i < len(items) && items[i].lit == lit && items[i].exact {
-			i++
-		}
-		keys, vals, tmins = keys[:0], vals[:0], tmins[:0]
-		for i < len(items) && items[i].lit == lit {
-			rs := items[i].rsuffix
-			t := tail{star: -1, cplxLo: int32(len(ix.complex))}
-			first := items[i].rule
-			for ; i < len(items) && items[i].lit == lit && items[i].rsuffix == rs; i++ {
-				r := items[i].rule
-				if p := &pats[r]; p.kind == patStar {
-					if t.star < 0 {
-						t.star = r
-					}
-				} else {
-					ix.complex = append(ix.complex, complexRule{r, p.m})
-				}
-			}
-			t.cplxHi = int32(len(ix.complex))
-			keys = append(keys, rs)
-			vals = append(vals, int32(len(ix.tails)))
-			tmins = append(tmins, first)
-			ix.tails = append(ix.tails, t)
-		}
-		if len(keys) > 0 {
-			en.suffixRoot = ix.suffixes.build(keys, vals, tmins)
-			lowest = min(lowest, ix.suffixes.nodes[en.suffixRoot].min)
-		}
-		texts = append(texts, lit)
-		mins = append(mins, lowest)
-		ix.entries = append(ix.entries, en)
+	if int64(size) > maxArena {
+		return ruleIndex{}, fmt.Errorf("mirror: the rules' literal prefixes and suffixes add up to about %d bytes, more than an index holds (%d)", size, uint64(maxArena))
 	}
-	vals = make([]int32, len(texts))
-	for i := range vals {
-		vals[i] = int32(i)
+	ib := indexBuilder{pats: pats}
+	tb := trieBuilder{entry: ib.entry, arena: make([]byte, 0, total)}
+	items := make([]trieItem, 0, n)
+	for i := range pats {
+		p := &pats[i]
+		alone := aloneKind(p)
+		for h := range p.nlits() {
+			head := p.head(h)
+			items = append(items, trieItem{off: uint32(len(tb.arena)), n: uint16(len(p.lit) + len(head)), rule: int32(i), alone: alone})
+			tb.arena = append(append(tb.arena, p.lit...), head...)
+		}
 	}
-	ix.trie.build(texts, vals, mins)
-	ix.trie.finish()
+	ix := &ib.ix
+	ix.trie = tb.build(items, make([]trieItem, len(items)), size)
 	ix.suffixes.finish()
+	ix.entries = slices.Clip(ix.entries)
 	ix.tails = slices.Clip(ix.tails)
 	ix.complex = slices.Clip(ix.complex)
-	return ix
+	return *ix, nil
 }
 
-// lookup returns the smallest index of a rule covering key, or noRule.
-// It allocates nothing.
-func (ix *ruleIndex) lookup(key string) int32 {
-	best := int32(noRule)
-	t := &ix.trie
-	n := &t.nodes[0]
-	pos := 0
-	for n.min < best {
-		if n.val >= 0 {
-			en := &ix.entries[n.val]
-			if pos == len(key) && en.exact >= 0 && en.exact < best {
-				best = en.exact
+// indexBuilder works out the entries of the trie's literals.
+type indexBuilder struct {
+	ix   ruleIndex
+	pats []pattern
+	// Scratch space: one literal's distinct suffixes, reversed, their
+	// tails and the first rule of each.
+	keys        []string
+	vals, tmins []int32
+}
+
+// entry works out the entry of one literal from its rules' items: inline
+// when its rules are simple, else an entries index with the exact rule
+// and a suffix trie.
+func (b *indexBuilder) entry(items []trieItem) packedEntry {
+	if len(items) == 1 && items[0].alone != ekNone {
+		r := items[0].rule
+		return packedEntry{kind: items[0].alone, rule: r, min: r}
+	}
+	pats := b.pats
+	suffix := func(r int32) string {
+		if pats[r].kind == patExact {
+			return ""
+		}
+		return pats[r].suffix
+	}
+	// Exact rules first, then by reversed suffix, then in rule order.
+	if len(items) > 1 {
+		slices.SortFunc(items, func(x, y trieItem) int {
+			if ex, ey := pats[x.rule].kind == patExact, pats[y.rule].kind == patExact; ex != ey {
+				if ex {
+					return -1
+				}
+				return 1
 			}
-			if en.suffixRoot >= 0 {
-				best = ix.bestSuffix(en.suffixRoot, key, pos, best)
+			if c := compareReversed(suffix(x.rule), suffix(y.rule)); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.rule, y.rule)
+		})
+	}
+	ix := &b.ix
+	exact, lowest := int32(-1), int32(noRule)
+	i := 0
+	if pats[items[0].rule].kind == patExact {
+		exact, lowest = items[0].rule, items[0].rule
+	}
+	for i < len(items) && pats[items[i].rule].kind == patExact {
+		i++
+	}
+	if i == len(items) {
+		return packedEntry{kind: ekExact, rule: exact, min: lowest}
+	}
+	b.keys, b.vals, b.tmins = b.keys[:0], b.vals[:0], b.tmins[:0]
+	firstTail, firstComplex := len(ix.tails), len(ix.complex)
+	var sufs []string
+	for i < len(items) {
+		s := suffix(items[i].rule)
+		t := tail{star: -1, cplxLo: int32(len(ix.complex))}
+		first := items[i].rule
+		for ; i < len(items) && suffix(items[i].rule) == s; i++ {
+			r := items[i].rule
+			if p := &pats[r]; p.kind == patStar {
+				if t.star < 0 {
+					t.star = r
+				}
+			} else {
+				ix.complex = append(ix.complex, complexRule{r, p.m})
 			}
 		}
-		if pos == len(key) {
-			break
+		t.cplxHi = int32(len(ix.complex))
+		sufs = append(sufs, s)
+		b.vals = append(b.vals, int32(len(ix.tails)))
+		b.tmins = append(b.tmins, first)
+		ix.tails = append(ix.tails, t)
+	}
+	if pe := inlineEntry(exact, sufs, ix.tails[firstTail:], ix.complex[firstComplex:]); pe.kind != ekNone {
+		// What was noted for the suffix tries is not needed.
+		ix.tails = ix.tails[:firstTail]
+		ix.complex = ix.complex[:firstComplex]
+		return pe
+	}
+	// Not simple: the rules go to the entries and the suffix tries.
+	for _, s := range sufs {
+		b.keys = append(b.keys, reverse(s))
+	}
+	en := entry{exact: exact, suffixRoot: ix.suffixes.build(b.keys, b.vals, b.tmins)}
+	ref := int32(len(ix.entries))
+	ix.entries = append(ix.entries, en)
+	return packedEntry{kind: ekRef, rule: ref, min: min(lowest, ix.suffixes.nodes[en.suffixRoot].min)}
+}
+
+// aloneKind is the inline entry kind of a literal that only p has, when
+// the trie's record can decide it without a suffix: see inlineEntry.
+func aloneKind(p *pattern) uint8 {
+	switch p.kind {
+	case patExact:
+		return ekExact
+	case patComplex:
+		if p.suffix == "" {
+			switch p.m.(type) {
+			case noSlash:
+				return ekNoSlash
+			case anyRest:
+				return ekAny
+			}
 		}
-		k := t.child(n, key[pos])
-		if k < 0 {
-			break
+	}
+	return ekNone
+}
+
+// compareReversed compares a and b read from their ends.
+func compareReversed(a, b string) int {
+	for i, j := len(a)-1, len(b)-1; i >= 0 && j >= 0; i, j = i-1, j-1 {
+		if a[i] != b[j] {
+			return cmp.Compare(a[i], b[j])
 		}
-		// The child's first byte matched: compare the rest of its label.
-		n = &t.nodes[k]
-		end := pos + int(n.llen)
-		if end > len(key) || (n.llen > 1 && key[pos+1:end] != string(t.labels[n.label+1:n.label+uint32(n.llen)])) {
-			break
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// inlineEntry returns the inline entry of a literal whose rules are simple
+// enough to be decided in the trie's record (kind ekNone when they are
+// not): no exact rule, and one rule, "lit*suffix" or a glob ending in "*"
+// or "**".
+func inlineEntry(exact int32, suffixes []string, tails []tail, complex []complexRule) packedEntry {
+	if exact >= 0 || len(tails) != 1 {
+		return packedEntry{}
+	}
+	t := tails[0]
+	switch {
+	case t.star >= 0 && t.cplxLo == t.cplxHi:
+		return packedEntry{kind: ekStar, rule: t.star, suffix: suffixes[0], min: t.star}
+	case t.star < 0 && len(complex) == 1 && suffixes[0] == "":
+		switch complex[0].m.(type) {
+		case noSlash:
+			return packedEntry{kind: ekNoSlash, rule: complex[0].rule, min: complex[0].rule}
+		case anyRest:
+			return packedEntry{kind: ekAny, rule: complex[0].rule, min: complex[0].rule}
 		}
-		pos = end
+	}
+	return packedEntry{}
+}
+
+// entryBest checks the rules of an entry that is not inline: its exact
+// rule, and the rules of its suffix trie.
+func (ix *ruleIndex) entryBest(ref uint32, key string, pos int, best int32) int32 {
+	en := &ix.entries[ref]
+	if pos == len(key) && en.exact >= 0 && en.exact < best {
+		best = en.exact
+	}
+	if en.suffixRoot >= 0 {
+		best = ix.bestSuffix(en.suffixRoot, key, pos, best)
 	}
 	return best
 }

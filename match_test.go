@@ -120,18 +120,24 @@ func TestMatchAgreesWithLinearScan(t *testing.T) {
 	}
 }
 
-// TestMatchAgreesWithLinearScanLarge is the scale check: 10,000 rules
-// with overlaps, 10,000 random keys, against a rule-by-rule scan.
-func TestMatchAgreesWithLinearScanLarge(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	rules := randomRules(rng, 10000)
-	eng := mustCompile(t, rules...)
+// patternsOf is the rules' patterns, for linearScan.
+func patternsOf(t *testing.T, rules []Rule) []pattern {
 	pats := make([]pattern, len(rules))
 	for i, r := range rules {
 		p, reason := resourcePattern(r.Resource, r.ResourceSyntax, false)
 		require.Empty(t, reason)
 		pats[i] = p
 	}
+	return pats
+}
+
+// TestMatchAgreesWithLinearScanLarge is the scale check: 10,000 rules
+// with overlaps, 10,000 random keys, against a rule-by-rule scan.
+func TestMatchAgreesWithLinearScanLarge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	rules := randomRules(rng, 10000)
+	eng := mustCompile(t, rules...)
+	pats := patternsOf(t, rules)
 	for k := 0; k < 10000; k++ {
 		b := make([]byte, 1+rng.IntN(12))
 		for i := range b {
@@ -139,6 +145,65 @@ func TestMatchAgreesWithLinearScanLarge(t *testing.T) {
 		}
 		got, _ := eng.Match(string(b))
 		require.Equal(t, linearScan(pats, string(b)), got, "key %q", b)
+	}
+}
+
+// TestMatchAgreesWithLinearScan100k is the differential test at the
+// scale of the benchmarks: 100,000 rules in a random order, half of them
+// overlapping heavily over a small alphabet, half the benchmarks' two
+// workloads (leading "{a,b}" groups included), against a rule-by-rule
+// scan, on random keys and on the workloads' hits and misses.
+func TestMatchAgreesWithLinearScan100k(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	tenant, mixed := makeTenantSet(25000), makeBenchSet(25000)
+	// The random rules are under "r", so that their "*" do not cover
+	// the workloads' misses.
+	rules := randomRules(rng, 50000)
+	for i := range rules {
+		rules[i].Resource = "r" + rules[i].Resource
+	}
+	rules = append(append(rules, tenant.rules...), mixed.rules...)
+	rng.Shuffle(len(rules), func(i, j int) { rules[i], rules[j] = rules[j], rules[i] })
+	eng := mustCompile(t, rules...)
+	pats := patternsOf(t, rules)
+	var keys []string
+	for _, s := range []benchSet{tenant, mixed} {
+		keys = append(keys, s.hits[:150]...)
+		keys = append(keys, s.misses[:150]...)
+	}
+	for k := 0; k < 2000; k++ {
+		b := make([]byte, 1+rng.IntN(12))
+		for i := range b {
+			b[i] = "ab/.x"[rng.IntN(5)]
+		}
+		keys = append(keys, "r"+string(b))
+	}
+	hits := 0
+	for _, key := range keys {
+		got, ok := eng.Match(key)
+		want := linearScan(pats, key)
+		require.Equal(t, want, got, "key %q", key)
+		require.Equal(t, want >= 0, ok)
+		if ok {
+			hits++
+		}
+	}
+	assert.Greater(t, hits, 2000, "hits")
+	assert.GreaterOrEqual(t, len(keys)-hits, 250, "and misses")
+}
+
+// TestMatchAllocatesNothingOnTheWorkloads pins 0 allocations on the
+// benchmarks' keys, hits and misses, on both workloads.
+func TestMatchAllocatesNothingOnTheWorkloads(t *testing.T) {
+	for _, w := range workloads {
+		s := w.make(1000)
+		eng := mustCompile(t, s.rules...)
+		keys := append(s.hits[:50:50], s.misses[:50]...)
+		assert.Zero(t, testing.AllocsPerRun(20, func() {
+			for _, k := range keys {
+				eng.Match(k)
+			}
+		}), w.name)
 	}
 }
 
@@ -167,7 +232,8 @@ func TestMatchDoesNotLoopOverRules(t *testing.T) {
 		pats[i] = pattern{kind: patComplex, lit: fmt.Sprintf("tenant%05d/", i), m: countingMatcher{&calls}}
 	}
 	pats = append(pats, pattern{kind: patComplex, lit: "", m: countingMatcher{&calls}})
-	ix := buildIndex(pats)
+	ix, err := buildIndex(pats)
+	require.NoError(t, err)
 	assert.Equal(t, int32(noRule), ix.lookup("tenant00042/x/y.png"))
 	assert.Equal(t, 2, calls, "the rule at tenant00042/ and the one at the root")
 
@@ -190,7 +256,8 @@ func TestMatchDoesNotLoopOverRules(t *testing.T) {
 		pats = append(pats, pattern{kind: patComplex, lit: "img/", suffix: fmt.Sprintf("-%d.webp", i), m: countingMatcher{&calls}})
 	}
 	pats = append(pats, pattern{kind: patComplex, lit: "img/", suffix: ".webp", m: countingMatcher{&calls}})
-	ix = buildIndex(pats)
+	ix, err = buildIndex(pats)
+	require.NoError(t, err)
 	assert.Equal(t, int32(noRule), ix.lookup("img/a/thumb-4242.webp"))
 	assert.Equal(t, 2, calls, "the rule ending in -4242.webp and the one ending in .webp")
 

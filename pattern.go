@@ -21,13 +21,42 @@ const (
 
 // pattern is a compiled resource.
 type pattern struct {
-	kind   int
-	lit    string  // every covered key starts with it
-	suffix string  // every covered key ends with it, after lit
-	m      matcher // patComplex: decides key[len(lit):]
-	// crop is the length of the literal prefix as written, which a v2
-	// rule's prefixReplace replaces (docs/SEMANTICS.md §4).
-	crop int
+	kind uint8
+	// lit is the literal prefix as written: every covered key starts
+	// with it, and it is what a v2 rule's prefixReplace replaces
+	// (docs/SEMANTICS.md §4).
+	lit string
+	// heads, when set, are the literals a glob's leading "{a,b}" groups
+	// were expanded to: a covered key goes on with one of them, and the
+	// index walks on lit+head. An exact pattern covers exactly the
+	// lit+heads.
+	heads  []string
+	suffix string  // every covered key ends with it, after its literal
+	m      matcher // patComplex: decides the key after its literal
+}
+
+// nlits is the number of literals the index walks on for the pattern.
+func (p *pattern) nlits() int { return max(1, len(p.heads)) }
+
+// head returns the pattern's head i ("" when it has none).
+func (p *pattern) head(i int) string {
+	if len(p.heads) == 0 {
+		return ""
+	}
+	return p.heads[i]
+}
+
+// globCache shares compiled glob rests between the rules of one Compile.
+type globCache map[globKey]globEntry
+
+type globKey struct {
+	rest  string
+	start bool
+}
+
+type globEntry struct {
+	g      *globRest
+	reason string
 }
 
 // matcher decides the part of a key after its pattern's literal prefix.
@@ -38,6 +67,11 @@ type matcher interface {
 // resourcePattern compiles a rule's resource, or says why it is refused.
 // bos holds it to BOS's one "*".
 func resourcePattern(res, syntax string, bos bool) (pattern, string) {
+	return compilePattern(res, syntax, bos, nil)
+}
+
+// compilePattern is resourcePattern with a cache of glob rests (nil: none).
+func compilePattern(res, syntax string, bos bool, cache globCache) (pattern, string) {
 	switch {
 	case res == "":
 		return pattern{}, "is required"
@@ -57,25 +91,36 @@ func resourcePattern(res, syntax string, bos bool) (pattern, string) {
 		first := strings.IndexByte(res, '*')
 		switch {
 		case first < 0:
-			return pattern{kind: patExact, lit: res, crop: len(res)}, ""
+			return pattern{kind: patExact, lit: res}, ""
 		case stars == 1:
-			return pattern{kind: patStar, lit: res[:first], suffix: res[first+1:], crop: first}, ""
+			return pattern{kind: patStar, lit: res[:first], suffix: res[first+1:]}, ""
 		}
 		w := newWildcard(res[first:])
-		return pattern{kind: patComplex, lit: res[:first], suffix: w.last, m: w, crop: first}, ""
+		return pattern{kind: patComplex, lit: res[:first], suffix: w.last, m: w}, ""
 	case "glob":
-		g, reason := compileGlob(res)
-		if reason != "" {
-			return pattern{}, reason
-		}
-		crop := strings.IndexAny(res, globMeta)
+		crop := indexGlobMeta(res)
 		if crop < 0 {
-			crop = len(res)
+			return pattern{kind: patExact, lit: res}, ""
 		}
-		if g.exact {
-			return pattern{kind: patExact, lit: g.lit, crop: crop}, ""
+		key := globKey{res[crop:], crop == 0 || res[crop-1] == '/'}
+		e, ok := cache[key]
+		if !ok {
+			e.g, e.reason = compileGlobRest(key.rest, key.start)
+			if cache != nil {
+				cache[key] = e
+			}
 		}
-		return pattern{kind: patComplex, lit: g.lit, suffix: g.suffix, m: g.m, crop: crop}, ""
+		if e.reason != "" {
+			return pattern{}, e.reason
+		}
+		p := pattern{kind: patComplex, lit: res[:crop], suffix: e.g.suffix, m: e.g.m}
+		if e.g.exact {
+			p.kind = patExact
+		}
+		if len(e.g.heads) > 1 || e.g.heads[0] != "" {
+			p.heads = e.g.heads // shared by the rules with this rest
+		}
+		return p, ""
 	}
 	return pattern{}, fmt.Sprintf("resourceSyntax %q is not wildcard or glob", syntax)
 }
@@ -83,31 +128,60 @@ func resourcePattern(res, syntax string, bos bool) (pattern, string) {
 // covers reports whether the pattern covers key; the index answers the
 // same for all patterns at once.
 func (p *pattern) covers(key string) bool {
-	switch p.kind {
-	case patExact:
-		return key == p.lit
-	case patStar:
-		return len(key) >= len(p.lit)+len(p.suffix) && strings.HasPrefix(key, p.lit) && strings.HasSuffix(key, p.suffix)
-	case patComplex:
-		return strings.HasPrefix(key, p.lit) && p.m.Match(key[len(p.lit):])
+	if !strings.HasPrefix(key, p.lit) {
+		return false
+	}
+	for i := range p.nlits() {
+		rest, ok := strings.CutPrefix(key[len(p.lit):], p.head(i))
+		if !ok {
+			continue
+		}
+		switch p.kind {
+		case patExact:
+			if rest == "" {
+				return true
+			}
+		case patStar:
+			if strings.HasSuffix(rest, p.suffix) {
+				return true
+			}
+		case patComplex:
+			if p.m.Match(rest) {
+				return true
+			}
+		}
 	}
 	return false
 }
 
+// indexGlobMeta returns the index of the first of the characters that end
+// a glob's literal prefix as written, `*?[{\` (the v2 crop of
+// docs/SEMANTICS.md §4), or -1.
+func indexGlobMeta(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', '{', '\\':
+			return i
+		}
+	}
+	return -1
+}
+
 // overlaps reports, as BOS does, whether two BOS resources cover a common
-// key. They have at most one "*", and p1*s1, p2*s2 share a key exactly
+// key. They are wildcards (one literal prefix each) with at most one "*", and p1*s1, p2*s2 share a key exactly
 // when one prefix extends the other and one suffix extends the other: the
 // key "longer prefix + longer suffix" is covered by both.
 func overlaps(a, b *pattern) bool {
+	al, bl := a.lit, b.lit
 	switch {
 	case a.kind == patExact && b.kind == patExact:
-		return a.lit == b.lit
+		return al == bl
 	case a.kind == patExact:
-		return b.covers(a.lit)
+		return b.covers(al)
 	case b.kind == patExact:
-		return a.covers(b.lit)
+		return a.covers(bl)
 	}
-	return (strings.HasPrefix(a.lit, b.lit) || strings.HasPrefix(b.lit, a.lit)) &&
+	return (strings.HasPrefix(al, bl) || strings.HasPrefix(bl, al)) &&
 		(strings.HasSuffix(a.suffix, b.suffix) || strings.HasSuffix(b.suffix, a.suffix))
 }
 

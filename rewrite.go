@@ -43,6 +43,16 @@ func (e *Engine) prepare(req *Request) (p prepared, err error) {
 	return p, nil
 }
 
+// origins are the origins the decision has URLs for, the first n: the
+// primary, and in fetch mode the backup when the rule has one.
+func (p *prepared) origins() (o [2]*origin, n int) {
+	r := p.rule
+	if r.mode == ModeFetch && r.backup != nil {
+		return [2]*origin{r.primary, r.backup}, 2
+	}
+	return [2]*origin{r.primary}, 1
+}
+
 // keyReason says why key can not be an object key, or "".
 func keyReason(key string) string {
 	switch {
@@ -70,11 +80,6 @@ func (k *originKey) add(s string) {
 		k.parts[k.n] = s
 		k.n++
 	}
-}
-
-// String joins the parts.
-func (k *originKey) String() string {
-	return strings.Join(k.parts[:k.n], "")
 }
 
 // originKey sets k to the origin key of key under rule r.
@@ -145,4 +150,105 @@ func appendEncoded(dst []byte, s string) []byte {
 		i = run + 1
 	}
 	return dst
+}
+
+// appendURLFast is AppendURL for the common request, whose key is checked
+// while it is encoded, in one pass (docs/SEMANTICS.md §7 lists the
+// checks): it answers ok only for a key of printable ASCII whose origin
+// key's every "." has an ordinary character beside it, where prepare
+// would find nothing to refuse. For anything else, and for every error,
+// it answers !ok and the caller takes prepare's way, which gives the
+// errors in their order.
+func (e *Engine) appendURLFast(dst []byte, req *Request) ([]byte, int, bool) {
+	key := req.Key
+	if key == "" || len(key) > maxFieldLen {
+		return dst, -1, false
+	}
+	i := e.index.lookup(key)
+	if i == noRule {
+		return dst, -1, false
+	}
+	r := &e.compiled[i]
+	if r.fixedKey != "" {
+		return dst, -1, false // the key is not in the URL, so not checked there
+	}
+	var k originKey
+	r.originKey(&k, key)
+	if k.n == 0 {
+		return dst, -1, false
+	}
+	query := ""
+	if r.passQuery && req.RawQuery != "" {
+		if queryReason(req.RawQuery) != "" {
+			return dst, -1, false
+		}
+		query = req.RawQuery
+	}
+	start := len(dst)
+	dst = append(dst, r.primary.base...)
+	for _, part := range k.parts[:k.n] {
+		var ok bool
+		if dst, ok = appendEncodedChecked(dst, part); !ok {
+			return dst[:start], -1, false
+		}
+	}
+	if query != "" && r.primary.scheme != "bos" {
+		dst = appendQuery(dst, query)
+	}
+	return dst, int(i), true
+}
+
+// Byte classes of appendEncodedChecked.
+const (
+	fastCopy   = iota // unreserved: written as is
+	fastDot           // ".": written as is, if a neighbour is ordinary
+	fastEscape        // printable ASCII written as %XX
+	fastStop          // a control byte, DEL or not ASCII: the slow way
+)
+
+var fastClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c < ' ' || c >= 0x7f:
+			t[c] = fastStop
+		case c == '.':
+			t[c] = fastDot
+		case unreserved[c]:
+			t[c] = fastCopy
+		default:
+			t[c] = fastEscape
+		}
+	}
+	return t
+}()
+
+// appendEncodedChecked is appendEncoded that reports false, having
+// written part of s, at the first byte the one-pass check can not
+// decide: see appendURLFast.
+func appendEncodedChecked(dst []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); {
+		run := i
+		for run < len(s) && fastClass[s[run]] == fastCopy {
+			run++
+		}
+		dst = append(dst, s[i:run]...)
+		if run == len(s) {
+			break
+		}
+		switch c := s[run]; fastClass[c] {
+		case fastDot:
+			// plainDots' test: an ordinary character beside it, in the
+			// same part.
+			if !(run > 0 && segClass[s[run-1]] == segOther) && !(run+1 < len(s) && s[run+1] < utf8.RuneSelf && segClass[s[run+1]] == segOther) {
+				return dst, false
+			}
+			dst = append(dst, '.')
+		case fastEscape:
+			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+		default:
+			return dst, false
+		}
+		i = run + 1
+	}
+	return dst, true
 }

@@ -7,10 +7,9 @@ import (
 
 // radix is a path-compressed trie over byte strings, flattened into one
 // slice of nodes that hold no pointers: the garbage collector never walks
-// it, a node is 24 bytes, and a walk touches one node per edge.
-//
-// One radix can hold several tries (each build returns its root): the
-// suffix tries of all trie nodes live in one radix.
+// it, a node is 24 bytes, and a walk touches one node per edge. It holds
+// the index's suffix tries (the literal prefixes are in the packed trie of
+// trie.go): one radix holds them all, and each build returns a root.
 type radix struct {
 	nodes  []rnode
 	first  []byte // first[n] is the first byte of nodes[n]'s label
@@ -33,13 +32,6 @@ func (t *radix) build(keys []string, vals, mins []int32) int32 {
 	root := t.alloc(1)
 	t.fill(root, keys, vals, mins, 0, "")
 	return root
-}
-
-// reserve sizes the arrays for about n nodes and label bytes.
-func (t *radix) reserve(nodes, labels int) {
-	t.nodes = make([]rnode, 0, nodes)
-	t.first = make([]byte, 0, nodes)
-	t.labels = make([]byte, 0, labels)
 }
 
 // finish drops the scratch space and the arrays' spare capacity: an
