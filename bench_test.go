@@ -424,3 +424,37 @@ func BenchmarkMatchMultiStar(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLint and BenchmarkExplain are off the request path; they show
+// that a large rule set is linted, and a key explained, in time that
+// grows with the rule count and not faster.
+func BenchmarkLint(b *testing.B) {
+	for _, w := range workloads {
+		for _, n := range []int{1000, 100000} {
+			s := benchSetOf(w.name, n)
+			eng, err := Compile(s.rules)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(fmt.Sprintf("workload=%s/rules=%d", w.name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					sink += len(eng.Lint())
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/rule")
+			})
+		}
+	}
+}
+
+func BenchmarkExplain(b *testing.B) {
+	for _, n := range []int{1000, 100000} {
+		eng, req := resolveBench(b, n)
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sink += len(eng.Explain(req).Rules)
+			}
+		})
+	}
+}

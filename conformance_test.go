@@ -53,6 +53,7 @@ func TestConformanceVectors(t *testing.T) {
 				req := &Request{Key: c.Request.Key, RawQuery: c.Request.Query, Header: http.Header(c.Request.Headers)}
 				d, err := eng.Resolve(req)
 				assert.Equal(t, normalise(c.Expect), decisionJSON(d, err), "key %q", c.Request.Key)
+				checkExplain(t, eng, req, d, err)
 			}
 		})
 	}

@@ -20,7 +20,12 @@
 // A-Z a-z 0-9 - . _ ~ / percent-encoded, passes on the query string
 // without the client's credentials, and works out the headers to send.
 // The [Decision] hands out each origin URL taken apart ([Origin]), so that
-// an embedder dials it without parsing a string.
+// an embedder dials it without parsing a string; a proxy that reuses
+// memory resolves into its own Decision with [Engine.ResolveTo].
+//
+// Off the request path, [Engine.Explain] tells why a key goes where it
+// goes, rule by rule and header by header, and [Engine.Lint] flags rules
+// no key can reach and options that do nothing or are risky.
 //
 // No key, query or header can move a request off its configured origin,
 // and no origin may be a loopback, private or metadata address unless the

@@ -166,3 +166,45 @@ func ExampleEngine_ResolveTo() {
 	// https://origin.example.com/img/b.png [{Accept image/*}]
 	// doc/c.pdf no mirror rule covers the key
 }
+
+// Explain tells why a key goes where it goes: every rule's verdict, how
+// the origin key was built, and what became of each query piece and
+// header.
+func ExampleEngine_Explain() {
+	eng, err := mirror.Compile([]mirror.Rule{
+		{Mode: mirror.ModeFetch, SourceURL: "https://video.example.com", Resource: "video/*"},
+		{Mode: mirror.ModeFetch, SourceURL: "https://img.example.com", Resource: "img/*.png", PassQueryString: true},
+		{Mode: mirror.ModeRedirect, SourceURL: "https://old.example.com", Resource: "*"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	x := eng.Explain(&mirror.Request{Key: "img/cat.jpg", RawQuery: "w=100"})
+	for _, c := range x.Rules {
+		fmt.Println(c.Rule, c.Covers, c.Reason)
+	}
+	fmt.Println(x.Decision.Mode, x.Decision.URLs[0])
+	// Output:
+	// 0 false the literal prefix "video/" differs at byte 0: the key has "i", the prefix "v"
+	// 1 false after the literal prefix "img/" the key does not end with the suffix ".png"
+	// 2 true covers the key: this rule decides
+	// redirect https://old.example.com/img/cat.jpg
+}
+
+// Lint finds what compiles but can not be meant: here a rule that an
+// earlier one hides, and an option that does nothing.
+func ExampleEngine_Lint() {
+	eng, err := mirror.Load([]byte(`{"rules": [
+		{"mode": "fetch", "sourceUrl": "https://img.example.com", "resource": "img/*"},
+		{"mode": "fetch", "sourceUrl": "https://img.example.com", "resource": "img/2024/*.png", "prefixReplace": "png"}
+	]}`), mirror.FormatAuto)
+	if err != nil {
+		panic(err)
+	}
+	for _, w := range eng.Lint() {
+		fmt.Println(w)
+	}
+	// Output:
+	// rules[1].resource: no key can reach this rule: rules[0] ("img/*") covers every key it covers
+	// rules[1].prefixReplace: does nothing in version v1 (the default): prefixReplace acts in v2 only
+}

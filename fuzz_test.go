@@ -155,6 +155,7 @@ func FuzzResolve(f *testing.F) {
 			t.Fatalf("the same request gave two decisions: %#v %v / %#v %v", d, err, d2, err2)
 		}
 		checkFastPaths(t, eng, req, d, err)
+		checkExplain(t, eng, req, d, err)
 		switch {
 		case keyReason(key) != "":
 			mustBe(t, err, ErrInvalidKey)

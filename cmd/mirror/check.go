@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 
@@ -26,10 +25,7 @@ func checkFlags(fs *flag.FlagSet) func(*env) int {
 			for i := range out.Rules {
 				out.Rules[i] = eng.Rule(i)
 			}
-			enc := json.NewEncoder(w)
-			enc.SetEscapeHTML(false)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(out); err != nil {
+			if err := writeIndented(w, out); err != nil {
 				e.errorf("%v", err)
 				return 1
 			}

@@ -86,7 +86,7 @@ func eval(e *env, eng *mirror.Engine, stdin io.Reader) int {
 			e.errorf("line %d: %s", lineNo, reason)
 			return 2
 		}
-		if err := enc.Encode(decide(eng, req)); err != nil {
+		if err := enc.Encode(decide(eng.Resolve(req))); err != nil {
 			e.errorf("%v", err)
 			return 1
 		}
@@ -176,8 +176,8 @@ func isNull(v json.RawMessage) bool {
 	return len(v) == 0 || string(v) == "null"
 }
 
-func decide(eng *mirror.Engine, req *mirror.Request) any {
-	d, err := eng.Resolve(req)
+// decide is the JSON of a decision or request error, as eval prints it.
+func decide(d *mirror.Decision, err error) any {
 	switch {
 	case errors.Is(err, mirror.ErrNoRule):
 		return noMatchOut{}

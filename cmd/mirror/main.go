@@ -3,18 +3,25 @@
 //
 //	mirror eval  -rules FILE [-format auto|bos|qingstor|native] [-allow-private-origins] < requests.jsonl
 //	mirror check -rules FILE [-format auto|bos|qingstor|native] [-allow-private-origins] [-json]
+//	mirror explain -rules FILE [-query Q] [-H 'Name: value']... [-json] KEY
+//	mirror lint -rules FILE [-json]
 //	mirror serve -data DIR [-listen ADDR] [-bucket NAME=FILE]... [flags]
 //
 // eval reads one JSON request per line, {"key": "...", "query": "...",
 // "headers": {"Name": ["v"]}}, and writes one JSON decision per line.
 // check prints the rules as the engine compiled them, one line each, or as
-// JSON. -rules - reads the document from standard input (for eval, the
+// JSON. explain tells why KEY goes where it goes: every rule's verdict,
+// how the origin key is built, what becomes of each query piece and
+// header, and the decision. lint prints warnings about rules that can
+// never act, options that do nothing and risky ones, one "PATH: message"
+// line each, with exit status 1 when there are any. -rules - reads the document from standard input (for eval, the
 // requests follow it there). A document that does not compile gives every
 // problem on standard error, one per line, and exit status 2. serve runs
 // the gateway of docs/SERVING.md until SIGINT or SIGTERM.
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +43,11 @@ commands:
          decide each request (one JSON object per line) and print one decision per line
   check  -rules FILE [-format auto|bos|qingstor|native] [-allow-private-origins] [-json]
          validate a document and print its rules
+  explain -rules FILE [-query Q] [-H 'Name: value']... [-json] KEY
+         tell why a key goes where it goes, step by step
+  lint   -rules FILE [-json]
+         warn about rules no key can reach and options that do nothing or are risky;
+         exit status 1 when there are warnings
   serve  -data DIR [-listen ADDR] [-bucket NAME=FILE]... [flags]
          run a mirror gateway: serve stored objects, fetch missing ones from their origins
 
@@ -53,6 +65,8 @@ type command struct {
 var commands = []command{
 	{"eval", evalFlags},
 	{"check", checkFlags},
+	{"explain", explainFlags},
+	{"lint", lintFlags},
 	{"serve", serveFlags},
 }
 
@@ -158,4 +172,13 @@ func (f *ruleFlags) load(e *env) (eng *mirror.Engine, rest io.Reader, ok bool) {
 		return nil, nil, false
 	}
 	return eng, rest, true
+}
+
+// writeIndented writes v as indented JSON, without HTML escapes: the -json
+// output of check, explain and lint.
+func writeIndented(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
