@@ -458,3 +458,22 @@ func BenchmarkExplain(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLintSharedLiterals is the worst shape for reachability: every
+// rule shares its literal prefix and suffix with every other, so each is
+// compared with all the earlier ones, over 1 KB resources.
+func BenchmarkLintSharedLiterals(b *testing.B) {
+	rules := make([]Rule, 300)
+	for i := range rules {
+		rules[i] = Rule{Mode: ModeFetch, SourceURL: "https://o.example.com",
+			Resource: "*" + strings.Repeat("a", 1000) + fmt.Sprintf("%03d", i) + "*"}
+	}
+	eng, err := Compile(rules)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		sink += len(eng.Lint())
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Explain tells the story behind a decision (docs/SEMANTICS.md §10). It is
@@ -135,7 +136,14 @@ func (p *pattern) whyNot(key, syntax string) string {
 		if n == len(key) {
 			return fmt.Sprintf("the key ends at byte %d, inside the literal prefix %q", n, p.lit)
 		}
-		return fmt.Sprintf("the literal prefix %q differs at byte %d: the key has %q, the prefix %q", p.lit, n, key[n:n+1], p.lit[n:n+1])
+		// Name the characters, not the bytes, where they differ.
+		c := n
+		for c > 0 && !utf8.RuneStart(key[c]) {
+			c--
+		}
+		k, _ := utf8.DecodeRuneInString(key[c:])
+		l, _ := utf8.DecodeRuneInString(p.lit[c:])
+		return fmt.Sprintf("the literal prefix %q differs at byte %d: the key has %q, the prefix %q", p.lit, c, string(k), string(l))
 	}
 	rest := key[len(p.lit):]
 	headed := len(p.heads) == 0
@@ -151,8 +159,10 @@ func (p *pattern) whyNot(key, syntax string) string {
 		return fmt.Sprintf("after the literal prefix %q the key goes on with none of the glob's alternatives %s", p.lit, quoteAll(p.heads))
 	case !strings.HasSuffix(rest, p.suffix):
 		return fmt.Sprintf("after the literal prefix %q the key does not end with the suffix %q", p.lit, p.suffix)
-	case syntax == "glob":
+	case syntax == "glob" && strings.Contains(rest, "/"):
 		return fmt.Sprintf("the glob does not match %q, the key after the literal prefix %q (a * or ? does not cross \"/\")", rest, p.lit)
+	case syntax == "glob":
+		return fmt.Sprintf("the glob does not match %q, the key after the literal prefix %q", rest, p.lit)
 	}
 	w, _ := p.m.(*wildcard)
 	if w == nil {

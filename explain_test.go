@@ -184,3 +184,11 @@ func TestExplainStopsWhereResolveDoes(t *testing.T) {
 	assert.Equal(t, []QueryCheck{{"q=1", false, "the rule does not pass the query string on (passQuerystring is false)"}}, x.Query)
 	assert.Nil(t, x.Headers, "a redirect sends no headers")
 }
+
+// Where the key leaves a literal prefix inside a character, the reason
+// names the two characters, not their bytes.
+func TestExplainNamesCharacters(t *testing.T) {
+	eng := mustCompile(t, Rule{Mode: ModeFetch, SourceURL: "https://a.example.com", Resource: "é*"})
+	x := eng.Explain(&Request{Key: "è"})
+	assert.Equal(t, `the literal prefix "é" differs at byte 0: the key has "è", the prefix "é"`, x.Rules[0].Reason)
+}

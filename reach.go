@@ -118,7 +118,8 @@ func (r *reachability) firstCover(key string, j int) int {
 
 // sampleFillers are what the gaps of an alternative are filled with when
 // a glob takes part.
-var sampleFillers = []string{"", "x", "0", "x.y", "x/y", "a-1_b"}
+var sampleFillers = []string{"", "a", "b", "x", "z", "A", "0", "1", "-", "_", ".", "é",
+	"aa", "ab", "ba", "xx", "a0", "aaa", "abc", "x.y", "x/y", "a/b", "x/y/z", "a-1_b"}
 
 // check adds a warning when no key can reach rule j, or may not.
 func (r *reachability) check(j int, w *warnings) {
@@ -136,9 +137,9 @@ func (r *reachability) check(j int, w *warnings) {
 			by = append(by, i)
 			continue
 		}
-		best := -1
+		best, text := -1, gapText(alt)
 		r.candidates(alt[0], alt[len(alt)-1], j, func(i int) {
-			if r.parts[i] != nil && (best < 0 || i < best) && starCovers(r.parts[i], alt) {
+			if r.parts[i] != nil && (best < 0 || i < best) && starCovers(r.parts[i], text) {
 				best = i
 			}
 		})
@@ -189,43 +190,34 @@ func (r *reachability) check(j int, w *warnings) {
 	w.add(j, "resource", fmt.Sprintf("no key can reach this rule: %s %s every key it covers", list, verb))
 }
 
+// gapText is an alternative with its gaps as NUL, which no resource
+// holds: a character only a "*" can take.
+func gapText(alt []string) string { return strings.Join(alt, "\x00") }
+
 // starCovers reports whether the wildcard whose literals between "*" are
-// parts covers every key of the alternative alt, whose gaps only a "*"
-// can take. It is the classic wildcard match, with the gaps as a
-// character no literal has; O(len × len) at worst.
-func starCovers(parts, alt []string) bool {
-	const gap, star = -1, -2
-	tokens := func(list []string, sep int16) []int16 {
-		var out []int16
-		for k, s := range list {
-			if k > 0 {
-				out = append(out, sep)
-			}
-			for i := 0; i < len(s); i++ {
-				out = append(out, int16(s[i]))
-			}
-		}
-		return out
+// parts covers every key of an alternative, given as its gapText. The
+// wildcard is matched as wildcard.Match does: prefix, suffix, then each
+// middle part at its first occurrence, which is exact for "*"-only
+// patterns and linear in the text.
+func starCovers(parts []string, text string) bool {
+	if len(parts) == 1 {
+		return text == parts[0]
 	}
-	text, pat := tokens(alt, gap), tokens(parts, star)
-	ti, pi, lastStar, mark := 0, 0, -1, 0
-	for ti < len(text) {
-		switch {
-		case pi < len(pat) && pat[pi] == star:
-			lastStar, mark = pi, ti
-			pi++
-		case pi < len(pat) && pat[pi] == text[ti]:
-			ti++
-			pi++
-		case lastStar >= 0:
-			mark++
-			ti, pi = mark, lastStar+1
-		default:
+	first, last := parts[0], parts[len(parts)-1]
+	if !strings.HasPrefix(text, first) {
+		return false
+	}
+	text = text[len(first):]
+	if !strings.HasSuffix(text, last) {
+		return false
+	}
+	text = text[:len(text)-len(last)]
+	for _, m := range parts[1 : len(parts)-1] {
+		i := strings.Index(text, m)
+		if i < 0 {
 			return false
 		}
+		text = text[i+len(m):]
 	}
-	for pi < len(pat) && pat[pi] == star {
-		pi++
-	}
-	return pi == len(pat)
+	return true
 }
