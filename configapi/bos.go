@@ -23,83 +23,24 @@ type bosError struct {
 
 const bosJSON = "application/json; charset=utf-8"
 
-func (h *Handler) bos(w http.ResponseWriter, r *http.Request) {
-	id := newRequestID()
-	w.Header().Set("X-Bce-Request-Id", id)
-	fail := func(e *apiError) {
-		writeJSON(w, e.status, bosJSON, bosError{e.code, e.message, id})
-	}
-	if h.Credentials.empty() {
-		// Nothing can be signed: every request is refused alike, before
-		// its header or bucket is judged (docs/SERVING.md §4.3).
-		fail(&apiError{http.StatusForbidden, "AccessDenied", "this gateway takes no configuration requests"})
-		return
-	}
-	bucket, ok := hostBucket(r, h.Domain)
-	if !ok || (r.URL.Path != "/" && r.URL.Path != "") {
-		bucket = pathBucket(r)
-	}
-	// The signature covers the path, so it is checked before the bucket
-	// name: an unsigned request learns nothing about either.
-	ak, e := h.verifyBCE(r)
-	if e == nil && !mirror.ValidBucket(bucket) {
-		e = &apiError{http.StatusBadRequest, "InvalidBucketName", "the bucket name is not 3-63 of a-z 0-9 - starting and ending with a letter or digit"}
-	}
-	if e == nil && !h.Credentials.allows(ak, bucket) {
-		e = &apiError{http.StatusForbidden, "AccessDenied", "the access key may not configure bucket " + bucket}
-	}
-	if e != nil {
-		fail(e)
-		return
-	}
-	switch r.Method {
-	case http.MethodPut:
-		body, ok := readBody(r)
-		switch {
-		case !ok:
-			fail(&apiError{http.StatusBadRequest, "EntityTooLarge", "a mirroring configuration is at most 64 KiB"})
-			return
-		case !digestMatches(r, body):
-			fail(&apiError{http.StatusBadRequest, "BadDigest", "the Content-MD5 you specified did not match what was received"})
-			return
+// bosAPI is how BOS words the flow of serveConfig.
+var bosAPI = &dialect{
+	api: APIBOS, format: mirror.FormatBOS, contentType: bosJSON, requestIDHeader: "X-Bce-Request-Id",
+	errorBody: func(code, message, id string) any { return bosError{code, message, id} },
+	bucket: func(h *Handler, r *http.Request) string {
+		bucket, ok := hostBucket(r, h.Domain)
+		if !ok || (r.URL.Path != "/" && r.URL.Path != "") {
+			bucket = pathBucket(r)
 		}
-		notJSON, invalid, err := h.put(r, bucket, APIBOS, mirror.FormatBOS, body)
-		switch {
-		case notJSON:
-			fail(&apiError{http.StatusBadRequest, "MalformedJSON", "the JSON you provided was not well-formed"})
-		case invalid != "":
-			fail(&apiError{http.StatusBadRequest, "InappropriateJSON", invalid})
-		case err != nil:
-			h.internal("storing a configuration", err, id)
-			fail(&apiError{http.StatusInternalServerError, "InternalError", "the configuration could not be stored; try again"})
-		default:
-			w.Header().Set("Content-Length", "0")
-			w.WriteHeader(http.StatusOK)
-		}
-	case http.MethodGet:
-		api, doc, ok, err := h.Registry.Config(r.Context(), bucket)
-		switch {
-		case err != nil:
-			h.internal("reading a configuration", err, id)
-			fail(&apiError{http.StatusInternalServerError, "InternalError", "the configuration could not be read; try again"})
-		case !ok || api != APIBOS:
-			fail(&apiError{http.StatusNotFound, "NoSuchMirroring", "the bucket has no mirroring configuration"})
-		default:
-			writeBody(w, http.StatusOK, bosJSON, doc)
-		}
-	case http.MethodDelete:
-		// Only a configuration put through this API is removed; any other
-		// is "none set" here, as GET says (docs/SERVING.md §4.1).
-		if _, err := h.Registry.Delete(r.Context(), bucket, APIBOS); err != nil {
-			h.internal("deleting a configuration", err, id)
-			fail(&apiError{http.StatusInternalServerError, "InternalError", "the configuration could not be deleted; try again"})
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		w.Header().Set("Allow", "PUT, GET, DELETE")
-		fail(&apiError{http.StatusMethodNotAllowed, "MethodNotAllowed", "mirroring takes PUT, GET and DELETE"})
-	}
+		return bucket
+	},
+	verify: (*Handler).verifyBCE,
+	codes: dialectCodes{
+		denied: "AccessDenied", invalidBucket: "InvalidBucketName", tooLarge: "EntityTooLarge", badDigest: "BadDigest",
+		notJSON: "MalformedJSON", invalid: "InappropriateJSON", internal: "InternalError", notFound: "NoSuchMirroring",
+		method: "MethodNotAllowed",
+	},
+	what: "a mirroring configuration", none: "the bucket has no mirroring configuration", resource: "mirroring",
 }
 
 // verifyBCE checks a BCE auth v1 signature (docs/SERVING.md §4.3):

@@ -65,10 +65,10 @@ func (h *Handler) now() time.Time {
 // ServeHTTP serves one configuration request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Has("mirroring") {
-		h.bos(w, r)
+		h.serveConfig(w, r, bosAPI)
 		return
 	}
-	h.qingstor(w, r)
+	h.serveConfig(w, r, qingstorAPI)
 }
 
 // apiError is an answer of either API: its status, the provider's code

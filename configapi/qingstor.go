@@ -32,87 +32,28 @@ type qsError struct {
 // a response whose Content-Type says application/json.
 const qsJSON = "application/json"
 
-func (h *Handler) qingstor(w http.ResponseWriter, r *http.Request) {
-	id := newRequestID()
-	w.Header().Set("X-QS-Request-ID", id)
-	fail := func(e *apiError) {
-		writeJSON(w, e.status, qsJSON, qsError{e.code, e.message, id, "https://docs.qingcloud.com/qingstor/api/common/error_code"})
-	}
-	if h.Credentials.empty() {
-		// Nothing can be signed: every request is refused alike, before
-		// its header or bucket is judged (docs/SERVING.md §4.3).
-		fail(&apiError{http.StatusForbidden, "permission_denied", "this gateway takes no configuration requests"})
-		return
-	}
-	bucket := pathBucket(r)
-	// The signature covers the path, so it is checked before the bucket
-	// name: an unsigned request learns nothing about either.
-	ak, e := h.verifyQS(r)
-	if e == nil && !mirror.ValidBucket(bucket) {
-		e = &apiError{http.StatusBadRequest, "invalid_bucket_name", "the bucket name is not 3-63 of a-z 0-9 - starting and ending with a letter or digit"}
-	}
-	if e == nil && !h.Credentials.allows(ak, bucket) {
-		e = &apiError{http.StatusForbidden, "permission_denied", "the access key may not configure bucket " + bucket}
-	}
-	if e != nil {
-		fail(e)
-		return
-	}
-	switch r.Method {
-	case http.MethodPut:
-		body, ok := readBody(r)
-		switch {
-		case !ok:
-			fail(&apiError{http.StatusBadRequest, "invalid_request", "an external mirror configuration is at most 64 KiB"})
-			return
-		case !digestMatches(r, body):
-			fail(&apiError{http.StatusBadRequest, "bad_digest", "the Content-MD5 you specified did not match what was received"})
-			return
-		}
+// qingstorAPI is how QingStor words the flow of serveConfig.
+var qingstorAPI = &dialect{
+	api: APIQingStor, format: mirror.FormatQingStor, contentType: qsJSON, requestIDHeader: "X-QS-Request-ID",
+	errorBody: func(code, message, id string) any {
+		return qsError{code, message, id, "https://docs.qingcloud.com/qingstor/api/common/error_code"}
+	},
+	bucket: func(_ *Handler, r *http.Request) string { return pathBucket(r) },
+	verify: (*Handler).verifyQS,
+	checkBody: func(body []byte) *apiError {
 		if json.Valid(body) {
 			if member := qsForeignMember(body); member != "" {
-				fail(&apiError{http.StatusBadRequest, "invalid_argument", member + `: an external mirror takes only "source_site"`})
-				return
+				return &apiError{http.StatusBadRequest, "invalid_argument", member + `: an external mirror takes only "source_site"`}
 			}
 		}
-		notJSON, invalid, err := h.put(r, bucket, APIQingStor, mirror.FormatQingStor, body)
-		switch {
-		case notJSON:
-			fail(&apiError{http.StatusBadRequest, "invalid_json", "the JSON you provided was not well-formed"})
-		case invalid != "":
-			fail(&apiError{http.StatusBadRequest, "invalid_argument", invalid})
-		case err != nil:
-			h.internal("storing a configuration", err, id)
-			fail(&apiError{http.StatusInternalServerError, "internal_server_error", "the configuration could not be stored; try again"})
-		default:
-			// Exactly 200: the SDK takes any other success code for an error.
-			w.Header().Set("Content-Length", "0")
-			w.WriteHeader(http.StatusOK)
-		}
-	case http.MethodGet:
-		api, doc, ok, err := h.Registry.Config(r.Context(), bucket)
-		switch {
-		case err != nil:
-			h.internal("reading a configuration", err, id)
-			fail(&apiError{http.StatusInternalServerError, "internal_server_error", "the configuration could not be read; try again"})
-		case !ok || api != APIQingStor:
-			fail(&apiError{http.StatusNotFound, "mirror_not_exists", "the bucket has no external mirror"})
-		default:
-			writeBody(w, http.StatusOK, qsJSON, doc)
-		}
-	case http.MethodDelete:
-		// Only a configuration put through this API is removed; any other
-		// is "none set" here, as GET says (docs/SERVING.md §4.2).
-		if _, err := h.Registry.Delete(r.Context(), bucket, APIQingStor); err != nil {
-			h.internal("deleting a configuration", err, id)
-			fail(&apiError{http.StatusInternalServerError, "internal_server_error", "the configuration could not be deleted; try again"})
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		w.Header().Set("Allow", "PUT, GET, DELETE")
-		fail(&apiError{http.StatusMethodNotAllowed, "method_not_allowed", "mirror takes PUT, GET and DELETE"})
-	}
+		return nil
+	},
+	codes: dialectCodes{
+		denied: "permission_denied", invalidBucket: "invalid_bucket_name", tooLarge: "invalid_request", badDigest: "bad_digest",
+		notJSON: "invalid_json", invalid: "invalid_argument", internal: "internal_server_error", notFound: "mirror_not_exists",
+		method: "method_not_allowed",
+	},
+	what: "an external mirror configuration", none: "the bucket has no external mirror", resource: "mirror",
 }
 
 // qsSubresources are the query names QingStor's signature covers.
