@@ -2,20 +2,18 @@ package configapi
 
 import (
 	"crypto/md5"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/bucketconfig"
+	"github.com/mirrorkit/mirror/internal/httpapi"
 )
 
 // Handler answers the configuration APIs (docs/SERVING.md §4): BOS
@@ -25,7 +23,7 @@ import (
 // them) every request is refused with 403 before anything else is judged.
 type Handler struct {
 	// Registry holds the configurations. Required.
-	Registry *Registry
+	Registry *bucketconfig.Registry
 	// Credentials are the keys that may configure buckets (nil: none, and
 	// every request is refused).
 	Credentials *Credentials
@@ -52,9 +50,6 @@ func IsConfigRequest(r *http.Request) bool {
 // maxBody is the largest configuration document taken.
 const maxBody = 64 << 10
 
-// maxSkew is how far a signature's time may be from the gateway's.
-const maxSkew = 15 * time.Minute
-
 func (h *Handler) now() time.Time {
 	if h.Now != nil {
 		return h.Now()
@@ -65,17 +60,119 @@ func (h *Handler) now() time.Time {
 // ServeHTTP serves one configuration request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Has("mirroring") {
-		h.serveConfig(w, r, bosAPI)
+		h.serve(w, r, bosAPI)
 		return
 	}
-	h.serveConfig(w, r, qingstorAPI)
+	h.serve(w, r, qingstorAPI)
 }
 
-// apiError is an answer of either API: its status, the provider's code
-// and a message for people.
-type apiError struct {
-	status        int
-	code, message string
+// serve takes a configuration request through the steps both APIs share:
+// refuse everything when nothing can be signed, check the signature
+// before the bucket name, then PUT, GET or DELETE the bucket's
+// configuration, answering in api's dialect.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
+	rp := api.dialect.Start(w, r)
+	if h.Credentials.empty() {
+		// Nothing can be signed: every request is refused alike, before
+		// its header or bucket is judged (docs/SERVING.md §4.3).
+		rp.Failf(httpapi.AccessDenied, "this gateway takes no configuration requests")
+		return
+	}
+	bucket, key := api.router(h).Route(r)
+	if key != "" {
+		bucket += "/" + key // a configuration names a bucket, never an object
+	}
+	// The signature covers the path, so it is checked before the bucket
+	// name: an unsigned request learns nothing about either.
+	ak, e := api.verify(r, h.Credentials.secret, h.now())
+	if e == nil && !mirror.ValidBucket(bucket) {
+		e = httpapi.ErrBucketName
+	}
+	if e == nil && !h.Credentials.allows(ak, bucket) {
+		e = httpapi.Fail(httpapi.AccessDenied, "the access key may not configure bucket "+bucket)
+	}
+	if e != nil {
+		rp.Fail(e)
+		return
+	}
+	switch r.Method {
+	case http.MethodPut:
+		e, err := h.put(r, bucket, api)
+		switch {
+		case e != nil:
+			rp.Fail(e)
+			return
+		case err != nil:
+			h.internal(rp, "storing a configuration", "stored", err)
+			return
+		}
+		// Exactly 200: the QingStor SDK takes any other success code for
+		// an error.
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+	case http.MethodGet:
+		format, doc, ok, err := h.Registry.Config(r.Context(), bucket)
+		switch {
+		case err != nil:
+			h.internal(rp, "reading a configuration", "read", err)
+		case !ok || format != api.format:
+			rp.Failf(httpapi.NoSuchConfiguration, api.none)
+		default:
+			w.Header().Set("Content-Type", api.dialect.ContentType)
+			w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(doc)
+		}
+	case http.MethodDelete:
+		// Only a configuration put through this API is removed; any other
+		// is "none set" here, as GET says (docs/SERVING.md §4.1, §4.2).
+		if _, err := h.Registry.Delete(r.Context(), bucket, api.format); err != nil {
+			h.internal(rp, "deleting a configuration", "deleted", err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "PUT, GET, DELETE")
+		rp.Failf(httpapi.MethodNotAllowed, api.resource+" takes PUT, GET and DELETE")
+	}
+}
+
+// put reads, checks and stores a document, or says why not: too large, a
+// wrong Content-MD5, a member the API does not take, not JSON, not a
+// valid configuration (every problem, one line each); err is the store
+// failing.
+func (h *Handler) put(r *http.Request, bucket string, api *api) (e *httpapi.Error, err error) {
+	body, ok := readBody(r)
+	switch {
+	case !ok:
+		return httpapi.Fail(httpapi.EntityTooLarge, api.what+" is at most 64 KiB"), nil
+	case !digestMatches(r, body):
+		return httpapi.Fail(httpapi.BadDigest, "the Content-MD5 you specified did not match what was received"), nil
+	}
+	if api.checkBody != nil {
+		if e := api.checkBody(body); e != nil {
+			return e, nil
+		}
+	}
+	if !json.Valid(body) {
+		return httpapi.Fail(httpapi.MalformedJSON, "the JSON you provided was not well-formed"), nil
+	}
+	err = h.Registry.Put(r.Context(), bucket, api.format, body)
+	if ce := (*mirror.CompileError)(nil); errors.As(err, &ce) {
+		return httpapi.Fail(httpapi.InvalidConfiguration, ce.Error()), nil
+	}
+	return nil, err
+}
+
+// internal answers a failure inside the gateway: the client is told what
+// could not be done, the log why.
+func (h *Handler) internal(rp *httpapi.Reply, doing, what string, err error) {
+	logger := h.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.Error("configuration request", "request", rp.ID, "doing", doing, "error", err)
+	rp.Failf(httpapi.InternalError, "the configuration could not be "+what+"; try again")
 }
 
 // readBody reads a document of at most maxBody bytes: a body announced
@@ -100,65 +197,4 @@ func digestMatches(r *http.Request, body []byte) bool {
 	}
 	sum := md5.Sum(body)
 	return equal(base64.StdEncoding.EncodeToString(sum[:]), want)
-}
-
-// put stores a document through the registry and words what went wrong:
-// not JSON, not a valid configuration (every problem, one line each), or
-// the store failing.
-func (h *Handler) put(r *http.Request, bucket, api string, format mirror.Format, body []byte) (notJSON bool, invalid string, err error) {
-	if !json.Valid(body) {
-		return true, "", nil
-	}
-	err = h.Registry.Put(r.Context(), bucket, api, body, format)
-	var ce *mirror.CompileError
-	if errors.As(err, &ce) {
-		return false, ce.Error(), nil
-	}
-	return false, "", err
-}
-
-func (h *Handler) internal(doing string, err error, id string) {
-	logger := h.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	logger.Error("configuration request", "request", id, "doing", doing, "error", err)
-}
-
-// writeJSON writes a JSON answer.
-func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
-	body, _ := json.Marshal(v)
-	writeBody(w, status, contentType, body)
-}
-
-func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-// pathBucket is the bucket of a path-style request, /BUCKET with nothing
-// after it but an optional "/".
-func pathBucket(r *http.Request) string {
-	b := strings.TrimPrefix(r.URL.Path, "/")
-	return strings.TrimSuffix(b, "/")
-}
-
-// hostBucket is the bucket of a virtual-host request under domain.
-func hostBucket(r *http.Request, domain string) (string, bool) {
-	if domain == "" {
-		return "", false
-	}
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	return strings.CutSuffix(strings.ToLower(host), "."+strings.ToLower(domain))
-}
-
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

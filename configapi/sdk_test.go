@@ -16,7 +16,8 @@ import (
 	"github.com/baidubce/bce-sdk-go/services/bos"
 	bosapi "github.com/baidubce/bce-sdk-go/services/bos/api"
 	"github.com/mirrorkit/mirror"
-	"github.com/mirrorkit/mirror/pull"
+	"github.com/mirrorkit/mirror/bucketconfig"
+	"github.com/mirrorkit/mirror/dirstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	qsconfig "github.com/yunify/qingstor-sdk-go/v3/config"
@@ -30,18 +31,18 @@ const testCredentials = `{"ADMIN": "admin-secret", "TENANT": {"secret": "tenant-
 type apiServer struct {
 	*httptest.Server
 	handler  *Handler
-	registry *Registry
-	store    *pull.DirStore
+	registry *bucketconfig.Registry
+	store    *dirstore.Store
 }
 
 func newAPIServer(t *testing.T, tlsOn bool) *apiServer {
 	t.Helper()
-	store, err := pull.OpenDirStore(t.TempDir())
+	store, err := dirstore.Open(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
 	creds, err := ParseCredentials([]byte(testCredentials))
 	require.NoError(t, err)
-	reg := &Registry{Store: store, Logger: quietLogger}
+	reg := &bucketconfig.Registry{Store: store, Logger: quietLogger}
 	h := &Handler{Registry: reg, Credentials: creds, Logger: quietLogger}
 	s := &apiServer{handler: h, registry: reg, store: store}
 	if tlsOn {
@@ -253,26 +254,26 @@ func TestSignaturesAndScopes(t *testing.T) {
 func TestDeleteRemovesOnlyItsOwnAPIsConfiguration(t *testing.T) {
 	qsDoc := `{"source_site":"https://old.example.com"}`
 	nativeDoc := `{"rules":[{"mode":"fetch","sourceUrl":"https://native.example.com","resource":"*"}]}`
-	for _, storedBy := range []string{APIBOS, APIQingStor, APINative} {
-		for _, deleteBy := range []string{APIBOS, APIQingStor} {
-			t.Run(storedBy+" deleted through "+deleteBy, func(t *testing.T) {
+	for _, storedBy := range []mirror.Format{mirror.FormatBOS, mirror.FormatQingStor, mirror.FormatNative} {
+		for _, deleteBy := range []mirror.Format{mirror.FormatBOS, mirror.FormatQingStor} {
+			t.Run(string(storedBy)+" deleted through "+string(deleteBy), func(t *testing.T) {
 				s := newAPIServer(t, false)
 				var changes []string
-				s.registry.ObserveChange = func(bucket, api, op string) { changes = append(changes, api+" "+op) }
+				s.registry.ObserveChange = func(bucket string, api mirror.Format, op string) { changes = append(changes, string(api)+" "+op) }
 				bosc := s.bosClient(t, "ADMIN", "admin-secret")
 				qsb := s.qsBucket(t, "ADMIN", "admin-secret", "my-bucket")
 				switch storedBy {
-				case APIBOS:
+				case mirror.FormatBOS:
 					require.NoError(t, bosc.PutBucketMirror("my-bucket", bosRules))
-				case APIQingStor:
+				case mirror.FormatQingStor:
 					_, err := qsb.PutExternalMirror(&qs.PutBucketExternalMirrorInput{SourceSite: qs.String("https://old.example.com")})
 					require.NoError(t, err)
-				case APINative:
-					require.NoError(t, s.registry.Put(context.Background(), "my-bucket", APINative, []byte(nativeDoc), mirror.FormatNative))
+				case mirror.FormatNative:
+					require.NoError(t, s.registry.Put(context.Background(), "my-bucket", mirror.FormatNative, []byte(nativeDoc)))
 				}
 				changes = nil
 
-				if deleteBy == APIBOS {
+				if deleteBy == mirror.FormatBOS {
 					require.NoError(t, bosc.DeleteBucketMirror("my-bucket"))
 				} else {
 					out, err := qsb.DeleteExternalMirror()
@@ -285,12 +286,12 @@ func TestDeleteRemovesOnlyItsOwnAPIsConfiguration(t *testing.T) {
 				if storedBy == deleteBy {
 					assert.ErrorIs(t, err, fs.ErrNotExist, "removed from the store")
 					assert.Nil(t, eng, "and from memory")
-					assert.Equal(t, []string{deleteBy + " delete"}, changes)
+					assert.Equal(t, []string{string(deleteBy) + " delete"}, changes)
 					return
 				}
 				require.NoError(t, err, "still stored")
 				assert.Equal(t, storedBy, api)
-				if storedBy == APIQingStor {
+				if storedBy == mirror.FormatQingStor {
 					assert.Equal(t, qsDoc, string(doc))
 				}
 				assert.NotNil(t, eng, "still in force")
@@ -302,7 +303,7 @@ func TestDeleteRemovesOnlyItsOwnAPIsConfiguration(t *testing.T) {
 	// Deleting what was never set changes nothing either.
 	s := newAPIServer(t, false)
 	var changes []string
-	s.registry.ObserveChange = func(bucket, api, op string) { changes = append(changes, api+" "+op) }
+	s.registry.ObserveChange = func(bucket string, api mirror.Format, op string) { changes = append(changes, string(api)+" "+op) }
 	require.NoError(t, s.bosClient(t, "ADMIN", "admin-secret").DeleteBucketMirror("my-bucket"))
 	_, err := s.qsBucket(t, "ADMIN", "admin-secret", "my-bucket").DeleteExternalMirror()
 	require.NoError(t, err)

@@ -99,10 +99,10 @@ func keptHeaders(h http.Header) http.Header {
 	return out
 }
 
-// contentType is the object's Content-Type, or application/octet-stream:
+// ContentType is the object's Content-Type, or application/octet-stream:
 // never one sniffed from the bytes, so that a miss and a hit agree.
-func contentType(h http.Header) string {
-	if ct := h.Get("Content-Type"); ct != "" {
+func (i *ObjectInfo) ContentType() string {
+	if ct := i.Header.Get("Content-Type"); ct != "" {
 		return ct
 	}
 	return "application/octet-stream"

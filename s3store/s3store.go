@@ -1,7 +1,7 @@
 // Package s3store keeps a mirror gateway's objects and configurations in
 // any S3-compatible store, so that several gateways share one state
 // (docs/SERVING.md §2). It implements pull.Store and
-// configapi.ConfigStore with github.com/minio/minio-go/v7, a maintained
+// bucketconfig.Store with github.com/minio/minio-go/v7, a maintained
 // client made for S3-compatible endpoints.
 //
 // Each mirrored object is one S3 object holding exactly its bytes, with
@@ -138,13 +138,16 @@ const (
 	metaETag         = "Mirror-Etag"
 	metaStorageClass = "Mirror-Storage-Class"
 	metaKey          = "Mirror-Key"
-	metaAPI          = "Mirror-Api"
+	// metaAPI holds a configuration's format (it named the API that put
+	// it before formats and APIs were one name; the key stays so that
+	// stored configurations read back).
+	metaAPI = "Mirror-Api"
 	// metaExpires holds an Expires value that is not in the one date form
 	// S3 keeps (http.TimeFormat), verbatim: "0" and other invalid dates
-	// mean "already expired" to HTTP caches, and DirStore keeps them.
+	// mean "already expired" to HTTP caches, and dirstore keeps them.
 	metaExpires = "Mirror-Expires"
 	// metaNoType marks an object stored without a Content-Type: S3 gives
-	// every object one (application/octet-stream), and DirStore reads
+	// every object one (application/octet-stream), and dirstore reads
 	// such an object back without one.
 	metaNoType = "Mirror-No-Type"
 )
@@ -195,7 +198,8 @@ func (s *Store) Open(ctx context.Context, bucket, key string) (pull.Object, erro
 	return nil, fmt.Errorf("%w: %s/%s", pull.ErrNotFound, bucket, key)
 }
 
-// objectInfo reads back what Commit wrote, as DirStore would: no
+// objectInfo reads back what Commit wrote, as the store contract
+// (internal/storetest) holds every store to: no
 // Content-Type when none was stored, Expires verbatim, and never the
 // aws-chunked content coding of an upload's transfer.
 func objectInfo(i minio.ObjectInfo) pull.ObjectInfo {
@@ -370,7 +374,7 @@ func (u *upload) Abort() {
 
 // GetConfig returns a bucket's configuration, or an error wrapping
 // fs.ErrNotExist. A document over MaxConfigSize is an error, never cut.
-func (s *Store) GetConfig(ctx context.Context, bucket string) (api string, doc []byte, err error) {
+func (s *Store) GetConfig(ctx context.Context, bucket string) (format mirror.Format, doc []byte, err error) {
 	if !mirror.ValidBucket(bucket) {
 		return "", nil, fmt.Errorf("s3store: invalid bucket name %q: %w", bucket, fs.ErrNotExist)
 	}
@@ -396,20 +400,27 @@ func (s *Store) GetConfig(ctx context.Context, bucket string) (api string, doc [
 	if len(doc) > MaxConfigSize {
 		return "", nil, fmt.Errorf("s3store: the configuration of %s is over the %d bytes a store keeps", bucket, MaxConfigSize)
 	}
-	return info.UserMetadata[metaAPI], doc, nil
+	if f := info.UserMetadata[metaAPI]; f != "" {
+		return mirror.Format(f), doc, nil
+	}
+	return mirror.FormatAuto, doc, nil // stored without a format
 }
 
 // PutConfig replaces a bucket's configuration: one PUT, durable when it
 // returns. A document over MaxConfigSize is refused.
-func (s *Store) PutConfig(ctx context.Context, bucket, api string, doc []byte) error {
-	if !mirror.ValidBucket(bucket) || !utf8.ValidString(api) {
+func (s *Store) PutConfig(ctx context.Context, bucket string, format mirror.Format, doc []byte) error {
+	if !mirror.ValidBucket(bucket) || !utf8.ValidString(string(format)) {
 		return fmt.Errorf("s3store: invalid bucket name %q", bucket)
 	}
 	if len(doc) > MaxConfigSize {
 		return fmt.Errorf("s3store: the configuration of %s is %d bytes, over the %d a store keeps", bucket, len(doc), MaxConfigSize)
 	}
+	meta := map[string]string{}
+	if format != mirror.FormatAuto {
+		meta[metaAPI] = string(format)
+	}
 	_, err := s.client.PutObject(ctx, s.bucket, s.prefix+"config/"+bucket, bytes.NewReader(doc), int64(len(doc)),
-		minio.PutObjectOptions{ContentType: "application/json", UserMetadata: map[string]string{metaAPI: api},
+		minio.PutObjectOptions{ContentType: "application/json", UserMetadata: meta,
 			DisableContentSha256: true, SendContentMd5: true})
 	return err
 }

@@ -16,15 +16,16 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/mirrorkit/mirror"
-	"github.com/mirrorkit/mirror/configapi"
-	"github.com/mirrorkit/mirror/internal/versitygw"
+	"github.com/mirrorkit/mirror/bucketconfig"
+	"github.com/mirrorkit/mirror/internal/s3test"
+	"github.com/mirrorkit/mirror/internal/storetest"
 	"github.com/mirrorkit/mirror/pull"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // The store is tested against a real S3 server on loopback, never a mock
-// (internal/versitygw).
+// (internal/s3test).
 
 var bucketSeq struct {
 	sync.Mutex
@@ -34,12 +35,12 @@ var bucketSeq struct {
 // newStore is a Store in a bucket of its own, under a prefix.
 func newStore(t *testing.T) *Store {
 	t.Helper()
-	endpoint := versitygw.Endpoint(t)
+	endpoint := s3test.Endpoint(t)
 	bucketSeq.Lock()
 	bucketSeq.n++
 	name := fmt.Sprintf("mirror-test-%d-%d", os.Getpid(), bucketSeq.n)
 	bucketSeq.Unlock()
-	s, err := New(Config{Endpoint: endpoint, Bucket: name, Prefix: "gw/", AccessKeyID: versitygw.AccessKey, SecretAccessKey: versitygw.SecretKey})
+	s, err := New(Config{Endpoint: endpoint, Bucket: name, Prefix: "gw/", AccessKeyID: s3test.AccessKey, SecretAccessKey: s3test.SecretKey})
 	require.NoError(t, err)
 	s.SpoolDir = t.TempDir()
 	require.NoError(t, s.EnsureBucket(context.Background()))
@@ -48,115 +49,41 @@ func newStore(t *testing.T) *Store {
 
 func put(t *testing.T, s pull.Store, bucket, key, data string, header ...string) {
 	t.Helper()
-	ctx := context.Background()
-	up, err := s.Create(ctx, bucket, key)
-	require.NoError(t, err)
-	defer up.Abort()
-	_, err = io.WriteString(up, data)
-	require.NoError(t, err)
 	h := http.Header{}
 	for _, kv := range header {
 		name, v, _ := strings.Cut(kv, ": ")
 		h.Set(name, v)
 	}
-	require.NoError(t, up.Commit(ctx, pull.ObjectInfo{Size: int64(len(data)), ETag: "etag-" + key[:min(len(key), 4)],
-		Header: h, StorageClass: "COLD"}))
+	require.NoError(t, storetest.Put(context.Background(), s, bucket, key, data,
+		pull.ObjectInfo{ETag: "etag-" + key[:min(len(key), 4)], Header: h, StorageClass: "COLD"}))
 }
 
 func get(t *testing.T, s pull.Store, bucket, key string) (string, pull.ObjectInfo, error) {
-	obj, err := s.Open(context.Background(), bucket, key)
-	if err != nil {
-		return "", pull.ObjectInfo{}, err
-	}
-	defer obj.Close()
-	b, err := io.ReadAll(obj)
-	return string(b), obj.Info(), err
+	return storetest.Get(context.Background(), s, bucket, key)
 }
 
+// The contract every store keeps (internal/storetest): round trip,
+// metadata read back as committed, hostile keys, atomic and concurrent
+// commits, bucket names, configurations. TestHostileKeys,
+// TestConcurrentCommits, TestConfigsRoundTrip and the read-back halves of
+// TestObjectsRoundTrip and TestMetadataReadsBackAsCommitted went there.
+func TestStoreContract(t *testing.T) {
+	s := newStore(t)
+	require.NoError(t, storetest.TestStore(s))
+	require.NoError(t, storetest.TestConfigStore(s))
+}
+
+// Other S3 tools read the mirrored bucket: an object is one S3 object of
+// exactly its bytes under PREFIX/objects/BUCKET/KEY.
 func TestObjectsRoundTrip(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	_, _, err := get(t, s, "bkt", "missing")
-	assert.ErrorIs(t, err, pull.ErrNotFound)
-	has, err := s.HasObjects(ctx, "bkt")
-	require.NoError(t, err)
-	assert.False(t, has)
-
-	put(t, s, "bkt", "img/a b.png", "png bytes", "Content-Type: image/png", "Cache-Control: max-age=60",
-		"Content-Disposition: inline", "Expires: Thu, 01 Jan 2099 00:00:00 GMT")
-	got, info, err := get(t, s, "bkt", "img/a b.png")
-	require.NoError(t, err)
-	assert.Equal(t, "png bytes", got)
-	assert.Equal(t, int64(9), info.Size)
-	assert.Equal(t, "etag-img/", info.ETag)
-	assert.Equal(t, "COLD", info.StorageClass)
-	assert.Equal(t, "image/png", info.Header.Get("Content-Type"))
-	assert.Equal(t, "max-age=60", info.Header.Get("Cache-Control"))
-	assert.Equal(t, "inline", info.Header.Get("Content-Disposition"))
-	assert.Equal(t, "Thu, 01 Jan 2099 00:00:00 GMT", info.Header.Get("Expires"))
-	assert.WithinDuration(t, time.Now(), info.LastModified, time.Minute)
-	has, err = s.HasObjects(ctx, "bkt")
-	require.NoError(t, err)
-	assert.True(t, has)
-
-	// Other S3 tools read the mirrored bucket: the object is one S3 object
-	// of exactly its bytes under PREFIX/objects/BUCKET/KEY.
+	put(t, s, "bkt", "img/a b.png", "png bytes", "Content-Type: image/png")
 	raw, err := s.client.GetObject(ctx, s.bucket, "gw/objects/bkt/img/a b.png", minio.GetObjectOptions{})
 	require.NoError(t, err)
 	b, err := io.ReadAll(raw)
 	require.NoError(t, err)
 	assert.Equal(t, "png bytes", string(b))
-}
-
-// Keys a filesystem-backed server refuses, or that would pass S3's name
-// limit, go under hashed names, and every key keeps its own object.
-func TestHostileKeys(t *testing.T) {
-	s := newStore(t)
-	keys := []string{"a/../../x", "..", ".", "a//b", "/abs", "x/", "x", "x/y", "CON", strings.Repeat("k", 1024),
-		strings.Repeat("d/", 400) + "e", strings.Repeat("s", 300) + "/f", "日本/語", "a b+c%2F", "trailing.", "..%2F.."}
-	for i, k := range keys {
-		put(t, s, "bkt", k, fmt.Sprint("object ", i))
-	}
-	for i, k := range keys {
-		got, _, err := get(t, s, "bkt", k)
-		require.NoError(t, err, "%q", k)
-		assert.Equal(t, fmt.Sprint("object ", i), got, "%q", k)
-	}
-}
-
-// Two writers of one key leave one whole object.
-func TestConcurrentCommits(t *testing.T) {
-	s := newStore(t)
-	versions := []string{strings.Repeat("a", 200000), strings.Repeat("b", 100000)}
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			put(t, s, "bkt", "k", versions[i%2])
-		}()
-	}
-	wg.Wait()
-	got, _, err := get(t, s, "bkt", "k")
-	require.NoError(t, err)
-	assert.Contains(t, versions, got)
-}
-
-func TestConfigsRoundTrip(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	_, _, err := s.GetConfig(ctx, "bkt")
-	assert.ErrorIs(t, err, fs.ErrNotExist)
-	doc := []byte("{\n  \"source_site\": \"https://o.example.com\"\n}")
-	require.NoError(t, s.PutConfig(ctx, "bkt", "qingstor", doc))
-	api, got, err := s.GetConfig(ctx, "bkt")
-	require.NoError(t, err)
-	assert.Equal(t, "qingstor", api)
-	assert.Equal(t, doc, got, "exactly as put")
-	require.NoError(t, s.DeleteConfig(ctx, "bkt"))
-	require.NoError(t, s.DeleteConfig(ctx, "bkt"), "deleting none is fine")
-	_, _, err = s.GetConfig(ctx, "bkt")
-	assert.ErrorIs(t, err, fs.ErrNotExist)
 }
 
 // The spool of an upload is its local file, gone after Abort.
@@ -176,10 +103,10 @@ func TestUploadSpool(t *testing.T) {
 	assert.ErrorIs(t, err, pull.ErrNotFound, "an aborted upload is not visible")
 }
 
-// An object's metadata reads back as it was committed, as DirStore keeps
-// it: no Content-Type when none was stored (S3 would say
-// application/octet-stream), Expires verbatim even when it is not a date,
-// and never the aws-chunked coding of minio-go's streaming signature.
+// What other S3 tools see of an object's metadata: the codings stored
+// are the object's own, never the aws-chunked coding of minio-go's
+// streaming signature (that it reads back as committed is in the store
+// contract).
 func TestMetadataReadsBackAsCommitted(t *testing.T) {
 	s := newStore(t)
 	for _, c := range []struct {
@@ -202,12 +129,6 @@ func TestMetadataReadsBackAsCommitted(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			put(t, s, "bkt", c.name, "abc", c.header...)
-			_, info, err := get(t, s, "bkt", c.name)
-			require.NoError(t, err)
-			assert.Equal(t, c.want, info.Header)
-
-			// What other S3 tools see: the codings stored are the
-			// object's own, never aws-chunked.
 			raw, err := s.client.StatObject(context.Background(), s.bucket, "gw/objects/bkt/"+c.name, minio.StatObjectOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, c.want.Get("Content-Encoding"), raw.Metadata.Get("Content-Encoding"))
@@ -258,24 +179,24 @@ func TestLargeConfigsReadBackWhole(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	doc := []byte(`{"rules":[{"mode":"fetch","sourceUrl":"https://o.example.com","resource":"*"}]` + strings.Repeat(" ", 3<<20) + `}`)
-	require.NoError(t, s.PutConfig(ctx, "bkt", "native", doc))
+	require.NoError(t, s.PutConfig(ctx, "bkt", mirror.FormatNative, doc))
 	api, got, err := s.GetConfig(ctx, "bkt")
 	require.NoError(t, err)
-	assert.Equal(t, "native", api)
+	assert.Equal(t, mirror.FormatNative, api)
 	assert.Equal(t, len(doc), len(got))
 	assert.True(t, bytes.Equal(doc, got), "read back identical")
 
 	// Through a registry: still in force once the TTL has passed.
 	now := time.Now()
-	reg := &configapi.Registry{Store: s, Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	require.NoError(t, reg.Put(ctx, "big-bucket", configapi.APINative, doc, mirror.FormatNative))
+	reg := &bucketconfig.Registry{Store: s, Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	require.NoError(t, reg.Put(ctx, "big-bucket", mirror.FormatNative, doc))
 	now = now.Add(time.Minute)
 	eng, err := reg.Engine(ctx, "big-bucket")
 	require.NoError(t, err)
 	assert.NotNil(t, eng, "read back from the store and compiled")
 
 	tooBig := bytes.Repeat([]byte(" "), MaxConfigSize+1)
-	assert.Error(t, s.PutConfig(ctx, "too-big", "native", tooBig))
+	assert.Error(t, s.PutConfig(ctx, "too-big", mirror.FormatNative, tooBig))
 	_, _, err = s.GetConfig(ctx, "too-big")
 	assert.ErrorIs(t, err, fs.ErrNotExist, "nothing was stored")
 

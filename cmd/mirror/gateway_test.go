@@ -31,7 +31,7 @@ import (
 	"github.com/baidubce/bce-sdk-go/bce"
 	"github.com/baidubce/bce-sdk-go/services/bos"
 	bosapi "github.com/baidubce/bce-sdk-go/services/bos/api"
-	"github.com/mirrorkit/mirror/internal/versitygw"
+	"github.com/mirrorkit/mirror/internal/s3test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	qsconfig "github.com/yunify/qingstor-sdk-go/v3/config"
@@ -196,10 +196,10 @@ func TestSDKsConfigureTheGateway(t *testing.T) {
 // through one is in force on the other within -config-ttl, and an object
 // fetched by one is served by the other without a second origin request.
 func TestTwoGatewaysShareAnS3Store(t *testing.T) {
-	endpoint := versitygw.Endpoint(t)
+	endpoint := s3test.Endpoint(t)
 	origin, hits := countingOrigin(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", versitygw.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", versitygw.SecretKey)
+	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
 	data := fmt.Sprintf("s3://mirror-shared-%d/gateways", os.Getpid())
 	creds := writeFile(t, "credentials.json", gatewayCredentials)
 	args := []string{"-data", data, "-s3-endpoint", endpoint, "-credentials", creds, "-allow-private-origins", "-config-ttl", "300ms"}
@@ -350,7 +350,7 @@ func TestDeletesThatRemoveNothingAreNotCounted(t *testing.T) {
 // fetch and on every hit: never the aws-chunked of minio-go's streaming
 // upload over http.
 func TestS3StoreKeepsTheOriginsContentEncoding(t *testing.T) {
-	endpoint := versitygw.Endpoint(t)
+	endpoint := s3test.Endpoint(t)
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	_, _ = io.WriteString(zw, "hello gzip")
@@ -365,8 +365,8 @@ func TestS3StoreKeepsTheOriginsContentEncoding(t *testing.T) {
 		_, _ = io.WriteString(w, "plain")
 	}))
 	defer origin.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", versitygw.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", versitygw.SecretKey)
+	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
 	rules := writeFile(t, "rules.json", `{"source_site":"`+origin.URL+`"}`)
 	data := fmt.Sprintf("s3://mirror-encoding-%d/p", os.Getpid())
 	p := startServe(t, "-data", data, "-s3-endpoint", endpoint, "-bucket", "my-bucket="+rules, "-allow-private-origins")

@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/mirrorkit/mirror/configapi"
+	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/bucketconfig"
+	"github.com/mirrorkit/mirror/objectapi"
 	"github.com/mirrorkit/mirror/pull"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -53,15 +55,17 @@ func newMetrics(f *pull.Fetcher) *metrics {
 }
 
 // wire hooks the metrics to the gateway's parts.
-func (m *metrics) wire(f *pull.Fetcher, h *pull.Handler, r *configapi.Registry) {
-	f.Observe = func(res pull.FetchResult) {
-		m.fetches.WithLabelValues(string(res.Outcome)).Inc()
-		m.bytes.Add(float64(res.Bytes))
+func (m *metrics) wire(f *pull.Fetcher, h *objectapi.Handler, r *bucketconfig.Registry) {
+	f.Hooks = pull.Hooks{
+		Fetch: func(res pull.FetchResult) {
+			m.fetches.WithLabelValues(string(res.Outcome)).Inc()
+			m.bytes.Add(float64(res.Bytes))
+		},
+		Origin: func(o pull.OriginResult) {
+			m.origin.WithLabelValues(strconv.Itoa(o.Status)).Observe(o.Duration.Seconds())
+		},
+		Join: m.joined.Inc,
 	}
-	f.ObserveOrigin = func(o pull.OriginResult) {
-		m.origin.WithLabelValues(strconv.Itoa(o.Status)).Observe(o.Duration.Seconds())
-	}
-	f.ObserveJoin = m.joined.Inc
 	h.ObserveLookup = func(hit bool) {
 		if hit {
 			m.lookups.WithLabelValues("hit").Inc()
@@ -69,7 +73,7 @@ func (m *metrics) wire(f *pull.Fetcher, h *pull.Handler, r *configapi.Registry) 
 			m.lookups.WithLabelValues("miss").Inc()
 		}
 	}
-	r.ObserveChange = func(_, api, op string) { m.changes.WithLabelValues(api, op).Inc() }
+	r.ObserveChange = func(_ string, format mirror.Format, op string) { m.changes.WithLabelValues(string(format), op).Inc() }
 }
 
 func (m *metrics) handler() http.Handler {

@@ -19,7 +19,10 @@ import (
 	"time"
 
 	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/configapi"
+	"github.com/mirrorkit/mirror/dirstore"
+	"github.com/mirrorkit/mirror/objectapi"
 	"github.com/mirrorkit/mirror/pull"
 	"github.com/mirrorkit/mirror/s3store"
 )
@@ -70,7 +73,7 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "the S3-compatible store's `URL` for -data s3://...")
 	fs.Var(&c.buckets, "bucket", "`NAME=FILE`: store FILE (format auto-detected) as bucket NAME's configuration at start (repeatable)")
 	fs.StringVar(&c.credentials, "credentials", "", `JSON `+"`file`"+` of the keys that may configure buckets: {"AK": "SECRET"} or {"AK": {"secret", "buckets": ["tenant-a-*"]}}; without it the configuration APIs answer 403`)
-	fs.DurationVar(&c.configTTL, "config-ttl", 5*time.Second, "how soon a configuration another gateway put in the shared store is in force here")
+	fs.DurationVar(&c.configTTL, "config-ttl", bucketconfig.DefaultTTL, "how soon a configuration another gateway put in the shared store is in force here")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (with -tls-key)")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "the private key `file` of -tls-cert")
 	fs.StringVar(&c.metrics, "metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics")
@@ -79,13 +82,13 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.Var(&c.resolve, "resolve", "`HOST:PORT:ADDR`: dial ADDR for HOST:PORT, as curl --resolve (repeatable); the dial guard judges ADDR")
 	fs.StringVar(&c.bosCredentials, "bos-origin-credentials", "", `JSON `+"`file`"+` of bos:// origin credentials per gateway bucket: {"BUCKET": {"accessKeyId", "secretAccessKey", "endpoints", "buckets"}}`)
 	fs.BoolVar(&c.bosInsecureHTTP, "bos-insecure-http", false, "fetch bos:// origins over http (loopback tests only)")
-	fs.DurationVar(&c.fetcher.DialTimeout, "dial-timeout", 5*time.Second, "connect and TLS handshake timeout per origin")
-	fs.DurationVar(&c.fetcher.HeaderTimeout, "header-timeout", 10*time.Second, "wait for an origin's response headers")
-	fs.DurationVar(&c.fetcher.IdleTimeout, "idle-timeout", 30*time.Second, "wait for the next body byte from an origin")
-	fs.DurationVar(&c.fetcher.FetchTimeout, "fetch-timeout", time.Hour, "bound on a whole fetch")
-	c.maxObjectSize = 5368709120
+	fs.DurationVar(&c.fetcher.DialTimeout, "dial-timeout", pull.DefaultDialTimeout, "connect and TLS handshake timeout per origin")
+	fs.DurationVar(&c.fetcher.HeaderTimeout, "header-timeout", pull.DefaultHeaderTimeout, "wait for an origin's response headers")
+	fs.DurationVar(&c.fetcher.IdleTimeout, "idle-timeout", pull.DefaultIdleTimeout, "wait for the next body byte from an origin")
+	fs.DurationVar(&c.fetcher.FetchTimeout, "fetch-timeout", pull.DefaultFetchTimeout, "bound on a whole fetch")
+	c.maxObjectSize = pull.DefaultMaxObjectSize
 	fs.Var(&c.maxObjectSize, "max-object-size", "largest object fetched, in decimal `bytes`")
-	fs.IntVar(&c.fetcher.MaxFetches, "max-fetches", 64, "most fetches running at once")
+	fs.IntVar(&c.fetcher.MaxFetches, "max-fetches", pull.DefaultMaxFetches, "most fetches running at once")
 	fs.DurationVar(&c.fetcher.NegativeTTL, "negative-ttl", 0, "remember an origin's 404 this long (0: not at all)")
 	fs.DurationVar(&c.grace, "grace", 30*time.Second, "on SIGINT or SIGTERM, how long running fetches may take to finish")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log lines as json or text")
@@ -97,7 +100,7 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 // buckets' configurations.
 type gatewayStore interface {
 	pull.Store
-	configapi.ConfigStore
+	bucketconfig.Store
 }
 
 // openStore opens -data: a directory, or an S3-compatible store.
@@ -115,7 +118,7 @@ func openStore(ctx context.Context, c *serveConfig) (gatewayStore, func(), error
 	if strings.Contains(c.data, "://") {
 		return nil, nil, fmt.Errorf("-data %q: want a directory or s3://BUCKET[/PREFIX]", c.data)
 	}
-	st, err := pull.OpenDirStore(c.data)
+	st, err := dirstore.Open(c.data)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,13 +195,13 @@ func serve(e *env, c *serveConfig) int {
 		return 2
 	}
 	defer closeStore()
-	registry := &configapi.Registry{Store: store, Compiler: mirror.Compiler{AllowPrivateOrigins: c.allowPrivate},
+	registry := &bucketconfig.Registry{Store: store, Compiler: mirror.Compiler{AllowPrivateOrigins: c.allowPrivate},
 		TTL: c.configTTL, Logger: logger}
 	f := &c.fetcher
 	f.Store, f.AllowPrivateOrigins, f.Resolve, f.Logger = store, c.allowPrivate, resolve, logger
 	f.MaxObjectSize, f.BOSInsecureHTTP = int64(c.maxObjectSize), c.bosInsecureHTTP
 	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
-	objects := &pull.Handler{Store: store, Fetcher: f, Rules: registry.Engine, Domain: c.domain, Logger: logger}
+	objects := &objectapi.Handler{Store: store, Fetcher: f, Registry: registry, Domain: c.domain, Logger: logger}
 	configs := &configapi.Handler{Registry: registry, Credentials: creds, Domain: c.domain, Logger: logger}
 	m := newMetrics(f)
 	m.wire(f, objects, registry)
@@ -306,10 +309,10 @@ func parseResolve(v string) (hostport, addr string, ok bool) {
 // loadBuckets stores each -bucket NAME=FILE as NAME's configuration, as a
 // PUT through the matching API would (a native document is stored too;
 // both APIs' GETs then answer "none set" for it).
-func loadBuckets(e *env, registry *configapi.Registry, buckets []string) int {
+func loadBuckets(e *env, registry *bucketconfig.Registry, buckets []string) int {
 	for _, b := range buckets {
 		name, file, ok := strings.Cut(b, "=")
-		if !ok || !pull.ValidBucket(name) {
+		if !ok || !mirror.ValidBucket(name) {
 			e.errorf("-bucket %q: want NAME=FILE with a valid bucket name", b)
 			return 2
 		}
@@ -318,11 +321,7 @@ func loadBuckets(e *env, registry *configapi.Registry, buckets []string) int {
 			e.errorf("%v", err)
 			return 2
 		}
-		eng, err := registry.Compiler.Load(data, mirror.FormatAuto)
-		if err == nil {
-			err = registry.Put(context.Background(), name, string(eng.Format()), data, eng.Format())
-		}
-		if err != nil {
+		if err := registry.Put(context.Background(), name, mirror.FormatAuto, data); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				e.errorf("%s: %s", file, line)
 			}

@@ -1,0 +1,22 @@
+package bucketconfig
+
+import (
+	"context"
+
+	"github.com/mirrorkit/mirror"
+)
+
+// Store keeps the buckets' configurations durably: a PutConfig that
+// returned nil survives a restart and is seen by every gateway sharing the
+// store. dirstore.Store and s3store.Store implement it, and
+// internal/storetest holds both to one contract.
+type Store interface {
+	// GetConfig returns a bucket's document and the format it was put in
+	// (mirror.FormatAuto when it was stored without one), or an error
+	// wrapping fs.ErrNotExist when none is set.
+	GetConfig(ctx context.Context, bucket string) (format mirror.Format, doc []byte, err error)
+	// PutConfig replaces a bucket's configuration, all or nothing.
+	PutConfig(ctx context.Context, bucket string, format mirror.Format, doc []byte) error
+	// DeleteConfig removes it; removing none is not an error.
+	DeleteConfig(ctx context.Context, bucket string) error
+}

@@ -1,0 +1,442 @@
+// Package dirstore keeps a mirror gateway's objects and bucket
+// configurations in a local directory (docs/SERVING.md §2). A Store
+// implements pull.Store and bucketconfig.Store.
+package dirstore
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/pull"
+)
+
+// Store keeps objects in a local directory, one file each.
+//
+// A key never becomes a path: an object of bucket B and key K lives at
+// objects/B/HH/H, where H is the hex SHA-256 of K and HH its first two
+// digits. So "a/../../x", "x/" next to "x", "CON", a 1024-byte key and
+// any other key the engine accepts are stored alike, and none can name a
+// file outside the directory; every file is opened through an os.Root
+// besides. Bucket names are checked against BOS's rule before they are
+// used as a directory name.
+//
+// A file holds the object's bytes, then its metadata and key as JSON, then
+// the JSON's length and a magic number, so that the bytes start at offset
+// 0 while they are written. A commit writes a temporary file in the
+// object's own directory, syncs it, renames it over the object's name and
+// syncs the directory: a reader sees the whole old object, the whole new
+// one, or none, and two processes committing one key at once leave one
+// whole object.
+type Store struct {
+	root *os.Root
+	// dirs caches open fan-out directories ("objects/B/HH"), so that
+	// opening an object is one openat, not one per path component.
+	dirs  sync.Map // string -> *os.Root
+	ndirs atomic.Int64
+	// configDurable is set once config/ is known to exist with its entry
+	// synced into the root: a PutConfig is durable only if the directory
+	// holding it is.
+	configDurable atomic.Bool
+}
+
+// maxCachedDirs bounds the directories a DirStore keeps open.
+const maxCachedDirs = 4096
+
+// Open opens (and makes, if missing) a directory store.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{root: root}, nil
+}
+
+// Close releases the directory.
+func (s *Store) Close() error {
+	s.dirs.Range(func(_, r any) bool {
+		r.(*os.Root).Close()
+		return true
+	})
+	return s.root.Close()
+}
+
+// dir returns an open fan-out directory and what to call when done with
+// it: nothing for a cached one.
+func (s *Store) dir(name string) (*os.Root, func(), error) {
+	if r, ok := s.dirs.Load(name); ok {
+		return r.(*os.Root), func() {}, nil
+	}
+	r, err := s.root.OpenRoot(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.ndirs.Load() >= maxCachedDirs {
+		return r, func() { r.Close() }, nil
+	}
+	if prev, loaded := s.dirs.LoadOrStore(name, r); loaded {
+		r.Close()
+		return prev.(*os.Root), func() {}, nil
+	}
+	s.ndirs.Add(1)
+	return r, func() {}, nil
+}
+
+// objectPath is where a key lives: no byte of the key reaches the path.
+func objectPath(bucket, key string) (dir, file string, err error) {
+	if !mirror.ValidBucket(bucket) {
+		return "", "", fmt.Errorf("dirstore: invalid bucket name %q", bucket)
+	}
+	sum := sha256.Sum256([]byte(key))
+	name := hex.EncodeToString(sum[:])
+	dir = path.Join("objects", bucket, name[:2])
+	return dir, path.Join(dir, name), nil
+}
+
+// dirMeta is the JSON written after an object's bytes.
+type dirMeta struct {
+	Key          []byte      `json:"key"` // bytes, not a JSON string: any key round-trips
+	Size         int64       `json:"size"`
+	ETag         string      `json:"etag"`
+	LastModified time.Time   `json:"lastModified"`
+	Header       http.Header `json:"header,omitempty"`
+	StorageClass string      `json:"storageClass,omitempty"`
+}
+
+const (
+	dirMagic      = "mkobj\x00v1"
+	dirTrailerLen = 4 + len(dirMagic)
+	maxDirMetaLen = 64 << 10
+)
+
+// Open returns a committed object.
+func (s *Store) Open(_ context.Context, bucket, key string) (pull.Object, error) {
+	dir, name, err := objectPath(bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.openIn(dir, path.Base(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s/%s", pull.ErrNotFound, bucket, key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	meta, err := readDirMeta(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("dirstore: object %s/%s: %w", bucket, key, err)
+	}
+	if string(meta.Key) != key {
+		// Another key with the same SHA-256 would be news; say so.
+		f.Close()
+		return nil, fmt.Errorf("dirstore: object file %s holds key %q, not %q", name, meta.Key, key)
+	}
+	return &dirObject{SectionReader: io.NewSectionReader(f, 0, meta.Size), f: f, info: meta.info()}, nil
+}
+
+// openIn opens a file of a fan-out directory.
+func (s *Store) openIn(dir, file string) (*os.File, error) {
+	d, done, err := s.dir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return d.Open(file)
+}
+
+func readDirMeta(f *os.File) (*dirMeta, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var trailer [dirTrailerLen]byte
+	if st.Size() < int64(dirTrailerLen) {
+		return nil, errors.New("file too short")
+	}
+	if _, err := f.ReadAt(trailer[:], st.Size()-int64(dirTrailerLen)); err != nil {
+		return nil, err
+	}
+	if string(trailer[4:]) != dirMagic {
+		return nil, errors.New("not an object file")
+	}
+	n := int64(binary.BigEndian.Uint32(trailer[:4]))
+	if n > maxDirMetaLen || n > st.Size()-int64(dirTrailerLen) {
+		return nil, errors.New("bad metadata length")
+	}
+	buf := make([]byte, n)
+	at := st.Size() - int64(dirTrailerLen) - n
+	if _, err := f.ReadAt(buf, at); err != nil {
+		return nil, err
+	}
+	var meta dirMeta
+	if err := json.Unmarshal(buf, &meta); err != nil {
+		return nil, err
+	}
+	if meta.Size != at {
+		return nil, errors.New("size does not match the file")
+	}
+	return &meta, nil
+}
+
+func (m *dirMeta) info() pull.ObjectInfo {
+	return pull.ObjectInfo{Size: m.Size, ETag: m.ETag, LastModified: m.LastModified, Header: m.Header, StorageClass: m.StorageClass}
+}
+
+type dirObject struct {
+	*io.SectionReader
+	f    *os.File
+	info pull.ObjectInfo
+}
+
+func (o *dirObject) Info() pull.ObjectInfo { return o.info }
+func (o *dirObject) Close() error          { return o.f.Close() }
+
+// HasObjects reports whether the bucket holds a committed object. It looks
+// for the first one: directories that only ever held a temporary file (a
+// fetch that failed) do not make a bucket exist.
+func (s *Store) HasObjects(_ context.Context, bucket string) (bool, error) {
+	if !mirror.ValidBucket(bucket) {
+		return false, nil
+	}
+	dir := path.Join("objects", bucket)
+	fans, err := fs.ReadDir(s.root.FS(), dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, fan := range fans {
+		if !fan.IsDir() {
+			continue
+		}
+		f, err := s.root.Open(path.Join(dir, fan.Name()))
+		if err != nil {
+			return false, err
+		}
+		names, err := f.Readdirnames(-1)
+		f.Close()
+		if err != nil {
+			return false, err
+		}
+		for _, n := range names {
+			if !strings.HasPrefix(n, ".tmp-") {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// Create starts a new object in a temporary file beside its final name.
+func (s *Store) Create(_ context.Context, bucket, key string) (pull.Upload, error) {
+	dir, name, err := objectPath(bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.root.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join(dir, ".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := s.root.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &dirUpload{s: s, f: f, tmp: tmp, name: name, dir: dir, key: key}, nil
+}
+
+type dirUpload struct {
+	s              *Store
+	f              *os.File
+	tmp, name, dir string
+	key            string
+	n              int64
+	done           bool // committed or aborted
+	committed      bool
+}
+
+func (u *dirUpload) Write(p []byte) (int, error) {
+	n, err := u.f.Write(p)
+	u.n += int64(n)
+	return n, err
+}
+
+// ReadAt reads back what was written: the Fetcher's spool.
+func (u *dirUpload) ReadAt(p []byte, off int64) (int, error) { return u.f.ReadAt(p, off) }
+
+func (u *dirUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
+	if u.done {
+		return errors.New("dirstore: upload already ended")
+	}
+	u.done = true
+	if info.Size != u.n {
+		u.abort()
+		return fmt.Errorf("dirstore: commit of %d bytes, %d were written", info.Size, u.n)
+	}
+	meta, err := json.Marshal(dirMeta{Key: []byte(u.key), Size: info.Size, ETag: info.ETag, LastModified: time.Now().UTC(),
+		Header: info.Header, StorageClass: info.StorageClass})
+	if err != nil {
+		u.abort()
+		return err
+	}
+	trailer := make([]byte, 0, len(meta)+dirTrailerLen)
+	trailer = append(trailer, meta...)
+	trailer = binary.BigEndian.AppendUint32(trailer, uint32(len(meta)))
+	trailer = append(trailer, dirMagic...)
+	if _, err := u.f.Write(trailer); err != nil {
+		u.abort()
+		return err
+	}
+	if err := u.f.Sync(); err != nil {
+		u.abort()
+		return err
+	}
+	// The file stays open: readers of the spool may still be behind.
+	if err := u.s.root.Rename(u.tmp, u.name); err != nil {
+		u.abort()
+		return err
+	}
+	u.committed = true
+	d, err := u.s.root.Open(u.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Abort drops an uncommitted object; after Commit it only closes the
+// file.
+func (u *dirUpload) Abort() {
+	switch {
+	case u.committed:
+		u.f.Close()
+	case !u.done:
+		u.done = true
+		u.abort()
+	}
+}
+
+func (u *dirUpload) abort() {
+	u.f.Close()
+	_ = u.s.root.Remove(u.tmp)
+}
+
+// The configurations of the buckets, for bucketconfig.Registry: one file
+// per bucket, config/BUCKET, holding the format it was put in, a newline,
+// and the document exactly as it was put. Written like an object: a temporary
+// file, synced, renamed over the name, and the directory synced.
+
+// GetConfig returns a bucket's configuration, or an error wrapping
+// fs.ErrNotExist.
+func (s *Store) GetConfig(_ context.Context, bucket string) (format mirror.Format, doc []byte, err error) {
+	if !mirror.ValidBucket(bucket) {
+		return "", nil, fmt.Errorf("dirstore: invalid bucket name %q: %w", bucket, fs.ErrNotExist)
+	}
+	data, err := s.root.ReadFile(path.Join("config", bucket))
+	if err != nil {
+		return "", nil, err
+	}
+	name, rest, ok := strings.Cut(string(data), "\n")
+	if !ok {
+		return "", nil, fmt.Errorf("dirstore: configuration of %s is damaged", bucket)
+	}
+	if name == "" {
+		return mirror.FormatAuto, []byte(rest), nil // stored without a format
+	}
+	return mirror.Format(name), []byte(rest), nil
+}
+
+// PutConfig replaces a bucket's configuration, durably.
+func (s *Store) PutConfig(_ context.Context, bucket string, format mirror.Format, doc []byte) error {
+	if !mirror.ValidBucket(bucket) || strings.Contains(string(format), "\n") {
+		return fmt.Errorf("dirstore: invalid bucket name %q or format %q", bucket, format)
+	}
+	if !s.configDurable.Load() {
+		// Made by this call or by an earlier one that may have crashed
+		// or failed before syncing: sync the root either way, once.
+		if err := s.root.MkdirAll("config", 0o755); err != nil {
+			return err
+		}
+		if err := s.syncDir("."); err != nil {
+			return err
+		}
+		s.configDurable.Store(true)
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join("config", ".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append([]byte(storedFormat(format)+"\n"), doc...))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.root.Rename(tmp, path.Join("config", bucket))
+	}
+	if err != nil {
+		_ = s.root.Remove(tmp)
+		return err
+	}
+	return s.syncDir("config")
+}
+
+// DeleteConfig removes a bucket's configuration, durably.
+func (s *Store) DeleteConfig(_ context.Context, bucket string) error {
+	if !mirror.ValidBucket(bucket) {
+		return nil
+	}
+	err := s.root.Remove(path.Join("config", bucket))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.syncDir("config")
+}
+
+// storedFormat is how a format is written: FormatAuto as nothing, as a
+// document stored without a format always was.
+func storedFormat(f mirror.Format) string {
+	if f == mirror.FormatAuto {
+		return ""
+	}
+	return string(f)
+}
+
+func (s *Store) syncDir(dir string) error {
+	d, err := s.root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,205 @@
+package objectapi
+
+import (
+	"context"
+	"crypto/md5"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/bucketconfig"
+	"github.com/mirrorkit/mirror/dirstore"
+	"github.com/mirrorkit/mirror/pull"
+)
+
+// Run: go test -run '^$' -bench . -benchmem -count 5 ./pull | benchstat -
+//
+// Each pair compares the gateway with what a user would put there
+// otherwise, in one run: a miss against httputil.ReverseProxy (which
+// stores nothing), a hit against http.FileServer on the same bytes.
+
+// benchGateway is a Handler over a DirStore in dir, with one fetch rule
+// for bucket "bkt" to origin.
+func benchGateway(b *testing.B, dir, origin string) *httptest.Server {
+	store, err := dirstore.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	configs := &bucketconfig.Registry{Store: store, Compiler: mirror.Compiler{AllowPrivateOrigins: true}}
+	if err := configs.Put(context.Background(), "bkt", mirror.FormatAuto, []byte(fetchRule(origin))); err != nil {
+		b.Fatal(err)
+	}
+	f := &pull.Fetcher{Store: store, AllowPrivateOrigins: true, Logger: quietLogger}
+	srv := httptest.NewServer(&Handler{Store: store, Fetcher: f, Registry: configs, Logger: quietLogger})
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// blobOrigin serves size random bytes under every path.
+func blobOrigin(b *testing.B, size int) *httptest.Server {
+	blob := make([]byte, size)
+	rng := rand.NewChaCha8([32]byte{1})
+	_, _ = rng.Read(blob)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		_, _ = w.Write(blob)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+func drain(b *testing.B, client *http.Client, u string, want int64) {
+	resp, err := client.Get(u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || n != want || resp.StatusCode != http.StatusOK {
+		b.Fatalf("GET %s: %d, %d bytes, %v", u, resp.StatusCode, n, err)
+	}
+}
+
+// BenchmarkMiss: a 64 MiB object fetched through the gateway (streamed
+// while it is spooled, hashed, synced and committed), against the same
+// bytes through httputil.ReverseProxy.
+func BenchmarkMiss(b *testing.B) {
+	const size = 64 << 20
+	origin := blobOrigin(b, size)
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	b.Run("size=64MiB/via=gateway", func(b *testing.B) {
+		dir := b.TempDir()
+		gw := benchGateway(b, dir, origin.URL)
+		b.SetBytes(size)
+		for i := 0; b.Loop(); i++ {
+			drain(b, client, gw.URL+"/bkt/obj-"+strconv.Itoa(i), size)
+			b.StopTimer()
+			_ = os.RemoveAll(filepath.Join(dir, "objects"))
+			b.StartTimer()
+		}
+	})
+	b.Run("size=64MiB/via=reverseproxy", func(b *testing.B) {
+		u, _ := url.Parse(origin.URL)
+		rp := httptest.NewServer(httputil.NewSingleHostReverseProxy(u))
+		defer rp.Close()
+		b.SetBytes(size)
+		for i := 0; b.Loop(); i++ {
+			drain(b, client, rp.URL+"/bkt/obj-"+strconv.Itoa(i), size)
+		}
+	})
+}
+
+// BenchmarkHit: a 4 KiB stored object, against http.FileServer serving
+// the same bytes from a file.
+func BenchmarkHit(b *testing.B) {
+	const size = 4 << 10
+	origin := blobOrigin(b, size)
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4}}
+	b.Run("size=4KiB/via=gateway", func(b *testing.B) {
+		gw := benchGateway(b, b.TempDir(), origin.URL)
+		drain(b, client, gw.URL+"/bkt/obj", size) // the miss that stores it
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			drain(b, client, gw.URL+"/bkt/obj", size)
+		}
+	})
+	b.Run("size=4KiB/via=fileserver", func(b *testing.B) {
+		dir := b.TempDir()
+		blob := make([]byte, size)
+		_ = os.WriteFile(filepath.Join(dir, "obj"), blob, 0o644)
+		fsrv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+		defer fsrv.Close()
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			drain(b, client, fsrv.URL+"/obj", size)
+		}
+	})
+}
+
+// BenchmarkMissMemory streams a large object (1 GiB; MIRROR_BENCH_BIG_MIB
+// sets another size in MiB) through the gateway and reports the most the
+// process's heap grew meanwhile: the body is spooled to disk, never held.
+func BenchmarkMissMemory(b *testing.B) {
+	mib := 1024
+	if v, err := strconv.Atoi(os.Getenv("MIRROR_BENCH_BIG_MIB")); err == nil && v > 0 {
+		mib = v
+	}
+	size := int64(mib) << 20
+	// The origin makes its bytes as it sends them.
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+		buf := make([]byte, 256<<10)
+		for sent := int64(0); sent < size; sent += int64(len(buf)) {
+			if _, err := w.Write(buf[:min(int64(len(buf)), size-sent)]); err != nil {
+				return
+			}
+		}
+	}))
+	b.Cleanup(origin.Close)
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	b.Run(fmt.Sprintf("size=%dMiB", mib), func(b *testing.B) {
+		dir := b.TempDir()
+		gw := benchGateway(b, dir, origin.URL)
+		b.SetBytes(size)
+		var peak atomic.Uint64
+		for i := 0; b.Loop(); i++ {
+			runtime.GC()
+			var base runtime.MemStats
+			runtime.ReadMemStats(&base)
+			stop := make(chan struct{})
+			sampled := make(chan struct{})
+			go func() {
+				defer close(sampled)
+				tick := time.NewTicker(5 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					var m runtime.MemStats
+					runtime.ReadMemStats(&m)
+					if grew := int64(m.HeapInuse) - int64(base.HeapInuse); grew > 0 && uint64(grew) > peak.Load() {
+						peak.Store(uint64(grew))
+					}
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+					}
+				}
+			}()
+			drain(b, client, gw.URL+"/bkt/big-"+strconv.Itoa(i), size)
+			close(stop)
+			<-sampled
+			b.StopTimer()
+			_ = os.RemoveAll(filepath.Join(dir, "objects"))
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	})
+}
+
+// BenchmarkMD5 is the floor under BenchmarkMiss: the gateway hashes every
+// byte it stores (the ETag is the body's MD5, and Content-MD5 is checked),
+// and MD5 runs on one core.
+func BenchmarkMD5(b *testing.B) {
+	blob := make([]byte, 64<<20)
+	b.Run("size=64MiB", func(b *testing.B) {
+		b.SetBytes(int64(len(blob)))
+		for b.Loop() {
+			_ = md5.Sum(blob)
+		}
+	})
+}

@@ -1,0 +1,337 @@
+// Package objectapi is the object path of a mirror gateway
+// (docs/SERVING.md §1): GET and HEAD of /BUCKET/KEY (or /KEY under a
+// domain), from a pull.Store when the object is there, else as the
+// bucket's rules in a bucketconfig.Registry decide: a 404, a redirect, or
+// a fetch through a pull.Fetcher, streamed to the client while it is
+// stored.
+package objectapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/bucketconfig"
+	"github.com/mirrorkit/mirror/internal/httpapi"
+	"github.com/mirrorkit/mirror/pull"
+)
+
+// Handler serves the object path. Every response carries an X-Request-Id;
+// errors are JSON (httpapi.Gateway). The zero value with a Store works: it
+// serves the Store's objects, and with a Registry it answers misses as the
+// rules say, fetching with a Fetcher of its own.
+type Handler struct {
+	// Store holds the objects. Required.
+	Store pull.Store
+	// Fetcher fetches the misses a fetch rule covers into Store. Nil: the
+	// Handler makes one of its own over Store, with every default (the
+	// dial guard on). A Fetcher given must fetch into Store, or what it
+	// commits is never served.
+	Fetcher *pull.Fetcher
+	// Registry holds the buckets' rules. Nil: no bucket has any, and only
+	// stored objects are served. A configuration changed between two
+	// requests takes effect whole: each request is decided by the one
+	// engine it got.
+	Registry *bucketconfig.Registry
+	// Domain, when set, makes a request whose Host is BUCKET.Domain
+	// address the bucket virtual-host style: /KEY.
+	Domain string
+	// Logger gets a line per request that fails inside the gateway
+	// (nil: slog.Default()).
+	Logger *slog.Logger
+	// ObserveLookup, when set, is called once per GET or HEAD with whether
+	// the Store held the object.
+	ObserveLookup func(hit bool)
+
+	once    sync.Once
+	fetcher *pull.Fetcher
+}
+
+// fetcherOf is the Fetcher misses go to.
+func (h *Handler) fetcherOf() *pull.Fetcher {
+	h.once.Do(func() {
+		h.fetcher = h.Fetcher
+		if h.fetcher == nil {
+			h.fetcher = &pull.Fetcher{Store: h.Store, Logger: h.Logger}
+		}
+	})
+	return h.fetcher
+}
+
+// Shutdown waits for the fetches the Handler's Fetcher runs to end, as
+// pull.Fetcher.Shutdown does.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.fetcherOf().Shutdown(ctx) }
+
+// ServeHTTP serves one object request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e := httpapi.Gateway.Start(w, r)
+	bucket, key := httpapi.Router{Domain: h.Domain}.Route(r)
+	if !mirror.ValidBucket(bucket) {
+		e.Fail(httpapi.ErrBucketName)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		e.Failf(httpapi.MethodNotAllowed, "this gateway is a read-only mirror: GET and HEAD only")
+		return
+	}
+	ctx := r.Context()
+	obj, err := h.Store.Open(ctx, bucket, key)
+	if h.ObserveLookup != nil {
+		h.ObserveLookup(err == nil)
+	}
+	switch {
+	case err == nil:
+		serveObject(w, r, obj)
+		obj.Close()
+		return
+	case !errors.Is(err, pull.ErrNotFound):
+		h.internal(e, "reading the store", err)
+		return
+	}
+	var eng *mirror.Engine
+	if h.Registry != nil {
+		if eng, err = h.Registry.Engine(ctx, bucket); err != nil {
+			h.internal(e, "reading the bucket's configuration", err)
+			return
+		}
+	}
+	if eng == nil {
+		if has, err := h.Store.HasObjects(ctx, bucket); err != nil || has {
+			e.Failf(httpapi.NoSuchKey, "no such object")
+			return
+		}
+		e.Failf(httpapi.NoSuchBucket, "the bucket has no mirror configuration and no objects")
+		return
+	}
+	if r.Method == http.MethodHead {
+		e.Failf(httpapi.NoSuchKey, "no such object (a HEAD never starts a fetch)")
+		return
+	}
+	if fromMirror(r.Header) {
+		e.Failf(httpapi.NoSuchKey, "no such object (the request came through a mirror gateway: no fetch, no loop)")
+		return
+	}
+	d, err := eng.Resolve(&mirror.Request{Key: key, RawQuery: r.URL.RawQuery, Header: r.Header})
+	switch {
+	case errors.Is(err, mirror.ErrNoRule):
+		e.Failf(httpapi.NoSuchKey, "no such object, and no mirror rule covers its key")
+		return
+	case errors.Is(err, mirror.ErrInvalidQuery):
+		e.Failf(httpapi.InvalidArgument, err.Error())
+		return
+	case err != nil:
+		e.Failf(httpapi.InvalidObjectName, err.Error())
+		return
+	case d.Mode == mirror.ModeRedirect:
+		w.Header().Set("Location", d.URLs[0])
+		w.WriteHeader(d.RedirectCode)
+		return
+	}
+	h.fetch(w, r, e, bucket, key, d)
+}
+
+// fromMirror reports whether a request carries the loop marker: a Via
+// naming mirrorkit.
+func fromMirror(h http.Header) bool {
+	for _, v := range h.Values("Via") {
+		if strings.Contains(strings.ToLower(v), "mirrorkit") {
+			return true
+		}
+	}
+	return false
+}
+
+// serveObject answers from a stored object: http.ServeContent does the
+// Range and conditional requests.
+func serveObject(w http.ResponseWriter, r *http.Request, obj pull.Object) {
+	info := obj.Info()
+	objectHeaders(w.Header(), info)
+	w.Header().Set("ETag", `"`+info.ETag+`"`)
+	http.ServeContent(w, r, "", info.LastModified, obj)
+}
+
+// objectHeaders sets what an object's response says about it.
+func objectHeaders(h http.Header, info pull.ObjectInfo) {
+	for k, v := range info.Header {
+		h[k] = v
+	}
+	h.Set("Content-Type", info.ContentType())
+	if info.StorageClass != "" {
+		h.Set("X-Bce-Storage-Class", info.StorageClass)
+	}
+}
+
+// fetch answers a miss that a fetch rule covers.
+func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, bucket, key string, d *mirror.Decision) {
+	ctx := r.Context()
+	dl, err := h.fetcherOf().Fetch(ctx, bucket, key, d)
+	if err != nil {
+		h.fetchError(w, e, err)
+		return
+	}
+	defer dl.Close()
+	single, off, n := singleRange(r.Header.Get("Range"), dl.Info.Size)
+	if dl.Stored || conditional(r.Header) || (r.Header.Get("Range") != "" && !single) {
+		// Answered as a hit once the object is committed.
+		if err := dl.Wait(ctx); err != nil {
+			h.fetchError(w, e, err)
+			return
+		}
+		obj, err := h.Store.Open(ctx, bucket, key)
+		if err != nil {
+			h.internal(e, "reading the object just stored", err)
+			return
+		}
+		defer obj.Close()
+		serveObject(w, r, obj)
+		return
+	}
+	objectHeaders(w.Header(), dl.Info)
+	status := http.StatusOK
+	switch {
+	case single:
+		status = http.StatusPartialContent
+		w.Header().Set("Content-Range", "bytes "+strconv.FormatInt(off, 10)+"-"+strconv.FormatInt(off+n-1, 10)+"/"+strconv.FormatInt(dl.Info.Size, 10))
+		w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+	case dl.Info.Size >= 0:
+		off, n = 0, dl.Info.Size
+		w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+	default:
+		off, n = 0, -1
+	}
+	h.stream(w, r, e, status, dl.Reader(ctx, off, n))
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// stream copies the spool to the client as it arrives, flushing each
+// piece. The status line waits for the first byte, so that a fetch that
+// fails before it still gets a plain error answer; once bytes were sent, a
+// failure aborts the connection: the client must be able to tell that the
+// response is not whole.
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, status int, rd io.Reader) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	rc := http.NewResponseController(w)
+	for started := false; ; started = true {
+		k, err := rd.Read(buf)
+		if !started {
+			if err != nil && !errors.Is(err, io.EOF) {
+				for _, name := range []string{"Content-Length", "Content-Range", "Content-Encoding", "Content-Disposition",
+					"Content-Language", "Cache-Control", "Expires", "X-Bce-Storage-Class"} {
+					w.Header().Del(name)
+				}
+				h.fetchError(w, e, err)
+				return
+			}
+			w.WriteHeader(status)
+		}
+		if k > 0 {
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				return // the client went away; the fetch goes on
+			}
+			_ = rc.Flush()
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			return
+		case err != nil:
+			// The fetch failed, or the client's context ended (it went
+			// away, or half-closed its side): either way the response must
+			// not end cleanly.
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
+
+// conditional reports whether a request has a precondition, which is
+// answered against the stored object.
+func conditional(h http.Header) bool {
+	for _, name := range []string{"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range"} {
+		if h.Get(name) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// singleRange parses a Range of one satisfiable byte range of an object of
+// known size; anything else is answered by http.ServeContent once stored.
+func singleRange(v string, size int64) (ok bool, off, n int64) {
+	spec, found := strings.CutPrefix(v, "bytes=")
+	if !found || size < 0 || strings.Contains(spec, ",") {
+		return false, 0, 0
+	}
+	first, last, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return false, 0, 0
+	}
+	if first == "" { // the last N bytes
+		k, err := strconv.ParseInt(last, 10, 64)
+		if err != nil || k <= 0 {
+			return false, 0, 0
+		}
+		k = min(k, size)
+		return size > 0, size - k, k
+	}
+	start, err := strconv.ParseInt(first, 10, 64)
+	if err != nil || start < 0 || start >= size {
+		return false, 0, 0
+	}
+	end := size - 1
+	if last != "" {
+		if end, err = strconv.ParseInt(last, 10, 64); err != nil || end < start {
+			return false, 0, 0
+		}
+		end = min(end, size-1)
+	}
+	return true, start, end - start + 1
+}
+
+// fetchError answers a fetch that gave no object.
+func (h *Handler) fetchError(w http.ResponseWriter, e *httpapi.Reply, err error) {
+	var fe *pull.FetchError
+	switch {
+	case errors.As(err, &fe):
+		if fe.Outcome == pull.OutcomeSlowDown {
+			w.Header().Set("Retry-After", "1")
+		}
+		e.Failf(outcomeFailure(fe.Outcome), fe.Message)
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		// The client went away (or half-closed): net/http would send an
+		// empty 200 for a handler that writes nothing.
+		panic(http.ErrAbortHandler)
+	default:
+		e.Failf(httpapi.MirrorFailed, err.Error())
+	}
+}
+
+// outcomeFailure is how a fetch's outcome is answered: the origin's 404
+// is the object's, a full gateway asks to try again, and anything else is
+// a mirror that failed.
+func outcomeFailure(o pull.Outcome) httpapi.Failure {
+	switch o {
+	case pull.OutcomeNotFound:
+		return httpapi.NoSuchKey
+	case pull.OutcomeSlowDown:
+		return httpapi.SlowDown
+	}
+	return httpapi.MirrorFailed
+}
+
+func (h *Handler) internal(e *httpapi.Reply, doing string, err error) {
+	logger := h.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.Error("object request", "request", e.ID, "doing", doing, "error", err)
+	e.Failf(httpapi.InternalError, "the gateway failed "+doing)
+}

@@ -1,0 +1,230 @@
+package objectapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Each row of the object path's table (docs/SERVING.md §1).
+
+func TestStoredObjectIsServedWithoutTheOrigin(t *testing.T) {
+	o := newOrigin(t, content("0123456789", "Content-Type: text/plain; charset=utf-8", "Cache-Control: max-age=60",
+		"Content-Disposition: attachment", "X-Secret: no", "Set-Cookie: s=1"))
+	g := newGateway(t)
+	g.setRules("bkt", fetchRule(o.URL, `"storageClass":"cold"`))
+	_, err := body(g.do("GET", "/bkt/k"))
+	require.NoError(t, err)
+	require.Equal(t, int64(1), o.hits.Load())
+
+	for _, method := range []string{"GET", "HEAD"} {
+		resp := g.do(method, "/bkt/k")
+		b, err := body(resp)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, method)
+		if method == "GET" {
+			assert.Equal(t, "0123456789", b)
+		} else {
+			assert.Empty(t, b)
+		}
+		assert.Equal(t, "10", resp.Header.Get("Content-Length"), method)
+		assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+		assert.Equal(t, `"781e5e245d69b566979b86e28d23f2c7"`, resp.Header.Get("ETag"), "hex MD5 of the body")
+		assert.NotEmpty(t, resp.Header.Get("Last-Modified"))
+		assert.Equal(t, "max-age=60", resp.Header.Get("Cache-Control"))
+		assert.Equal(t, "attachment", resp.Header.Get("Content-Disposition"))
+		assert.Equal(t, "COLD", resp.Header.Get("X-Bce-Storage-Class"))
+		assert.Empty(t, resp.Header.Get("X-Secret"))
+		assert.Empty(t, resp.Header.Get("Set-Cookie"))
+		assert.NotEmpty(t, resp.Header.Get("X-Request-Id"))
+	}
+	resp := g.do("GET", "/bkt/k", "Range: bytes=2-4")
+	b, _ := body(resp)
+	assert.Equal(t, http.StatusPartialContent, resp.StatusCode)
+	assert.Equal(t, "234", b)
+	resp = g.do("GET", "/bkt/k", `If-None-Match: "781e5e245d69b566979b86e28d23f2c7"`)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotModified, resp.StatusCode)
+	resp = g.do("GET", "/bkt/k", "If-Modified-Since: "+time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotModified, resp.StatusCode)
+	assert.Equal(t, int64(1), o.hits.Load(), "no origin contact for hits")
+
+	// A stored object without a Content-Type is application/octet-stream,
+	// never sniffed.
+	o2 := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = nil
+		_, _ = w.Write([]byte("<html>hi</html>"))
+	})
+	g.setRules("b2b", fetchRule(o2.URL))
+	miss := g.do("GET", "/b2b/page")
+	_, _ = body(miss)
+	hit := g.do("GET", "/b2b/page")
+	_, _ = body(hit)
+	assert.Equal(t, "application/octet-stream", miss.Header.Get("Content-Type"))
+	assert.Equal(t, "application/octet-stream", hit.Header.Get("Content-Type"))
+}
+
+func TestMissWithoutConfiguration(t *testing.T) {
+	g := newGateway(t)
+	resp := g.do("GET", "/nobucket/k")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, "NoSuchBucket", errorCode(t, resp).Code)
+
+	// Stored objects stay served after the configuration is deleted, and
+	// a miss there is NoSuchKey.
+	o := newOrigin(t, content("x"))
+	g.setRules("bkt", fetchRule(o.URL))
+	_, err := body(g.do("GET", "/bkt/kept"))
+	require.NoError(t, err)
+	g.deleteRules("bkt")
+	resp = g.do("GET", "/bkt/kept")
+	b, _ := body(resp)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "x", b)
+	resp = g.do("GET", "/bkt/other")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, "NoSuchKey", errorCode(t, resp).Code)
+}
+
+func TestEngineAnswersOnAMiss(t *testing.T) {
+	o := newOrigin(t, content("x"))
+	g := newGateway(t)
+	g.setRules("bkt", `{"rules":[
+		{"mode":"fetch","sourceUrl":"`+o.URL+`","resource":"img/*","passQuerystring":true},
+		{"mode":"redirect","sourceUrl":"https://cdn.example.com/v","resource":"video/*","passQuerystring":true,"redirectCode":307}]}`)
+	for _, tt := range []struct {
+		path   string
+		status int
+		code   string
+	}{
+		{"/bkt/other/k", 404, "NoSuchKey"},
+		{"/bkt/img/a/../../x", 400, "InvalidObjectName"},
+		{"/bkt/img/%2e%2e", 400, "InvalidObjectName"},
+		{"/bkt/img/%EF%BC%8E%EF%BC%8E/x", 400, "InvalidObjectName"},
+		{"/bkt/img/%FF", 400, "InvalidObjectName"},
+		{"/bkt/img/a%00b", 400, "InvalidObjectName"},
+		{"/bkt/img/" + strings.Repeat("k", 1100), 400, "InvalidObjectName"},
+		{"/bkt/img/x?a=1;b=2", 400, "InvalidArgument"},
+		{"/bkt/", 400, "InvalidObjectName"},
+		{"/Bad_Bucket/k", 400, "InvalidBucketName"},
+	} {
+		resp := g.do("GET", tt.path)
+		assert.Equal(t, tt.status, resp.StatusCode, tt.path)
+		assert.Equal(t, tt.code, errorCode(t, resp).Code, tt.path)
+	}
+	assert.Zero(t, o.hits.Load())
+
+	// A redirect rule answers with its code and Location, and never
+	// contacts an origin.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(g.srv.URL + "/bkt/video/intro%201.mp4?t=10&Signature=x")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 307, resp.StatusCode)
+	assert.Equal(t, "https://cdn.example.com/v/video/intro%201.mp4?t=10", resp.Header.Get("Location"))
+}
+
+func TestHeadOfAMissingKeyNeverFetches(t *testing.T) {
+	o := newOrigin(t, content("x"))
+	g := newGateway(t)
+	g.setRules("bkt", fetchRule(o.URL))
+	resp := g.do("HEAD", "/bkt/k")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Zero(t, o.hits.Load())
+}
+
+func TestLoopMarkerNeverFetches(t *testing.T) {
+	o := newOrigin(t, content("x"))
+	g := newGateway(t)
+	g.setRules("bkt", fetchRule(o.URL))
+	for _, via := range []string{"1.1 mirrorkit", "1.0 proxy, 1.1 MirrorKit", "HTTP/1.1 mirrorkit-edge"} {
+		resp := g.do("GET", "/bkt/k", "Via: "+via)
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, via)
+		assert.Equal(t, "NoSuchKey", errorCode(t, resp).Code)
+	}
+	assert.Zero(t, o.hits.Load())
+
+	// A gateway whose rule names itself stops after one hop: its own
+	// origin request carries the marker.
+	g.setRules("self", fetchRule(g.srv.URL+"/self"))
+	resp := g.do("GET", "/self/k")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, "NoSuchKey", errorCode(t, resp).Code)
+}
+
+func TestOtherMethods(t *testing.T) {
+	g := newGateway(t)
+	for _, m := range []string{"PUT", "POST", "DELETE", "PATCH", "OPTIONS"} {
+		resp := g.do(m, "/bkt/k")
+		assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, m)
+		assert.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
+		assert.Equal(t, "MethodNotAllowed", errorCode(t, resp).Code)
+	}
+}
+
+// The key is the path after the bucket, decoded exactly once; with a
+// domain, BUCKET.DOMAIN addresses the bucket virtual-host style.
+func TestKeysAndVirtualHosts(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(r.URL.EscapedPath())) })
+	g := newGateway(t)
+	g.handler.Domain = "mirror.test"
+	g.setRules("bkt", fetchRule(o.URL))
+	for path, want := range map[string]string{
+		"/bkt/a%2Fb":      "/a/b",
+		"/bkt/a%252Fb":    "/a%252Fb",
+		"/bkt/a%20b+c":    "/a%20b%2Bc",
+		"/bkt//lead":      "//lead",
+		"/bkt/%E6%97%A5a": "/%E6%97%A5a",
+	} {
+		b, err := body(g.do("GET", path))
+		require.NoError(t, err)
+		assert.Equal(t, want, b, path)
+	}
+	req := httptest.NewRequest("GET", "/v/x", nil)
+	req.Host = "bkt.mirror.test:8080"
+	rec := httptest.NewRecorder()
+	g.handler.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, "/v/x", rec.Body.String())
+	_, _, ok := g.stored("bkt", "v/x")
+	assert.True(t, ok)
+}
+
+// A Handler with only a Store and a Registry works as its doc says: it
+// fetches with a Fetcher of its own, with every default, so the dial
+// guard refuses the loopback origin (a Handler of before issue 15
+// panicked here, on a nil Fetcher). A Handler with only a Store serves
+// stored objects and answers misses NoSuchBucket.
+func TestZeroHandlerWithAStore(t *testing.T) {
+	g := newGateway(t)
+	o := newOrigin(t, content("x"))
+	g.setRules("bkt", fetchRule(o.URL))
+	zero := httptest.NewServer(&Handler{Store: g.store, Registry: g.configs})
+	defer zero.Close()
+	resp, err := http.Get(zero.URL + "/bkt/k")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusFailedDependency, resp.StatusCode)
+	assert.Contains(t, errorCode(t, resp).Message, "dial guard")
+	assert.Zero(t, o.hits.Load(), "the default Fetcher guards its dials")
+
+	_, err = body(g.do("GET", "/bkt/stored"))
+	require.NoError(t, err)
+	bare := httptest.NewServer(&Handler{Store: g.store})
+	defer bare.Close()
+	resp, err = http.Get(bare.URL + "/bkt/stored")
+	require.NoError(t, err)
+	b, err := body(resp)
+	require.NoError(t, err)
+	assert.Equal(t, "x", b)
+	resp, err = http.Get(bare.URL + "/other-bkt/k")
+	require.NoError(t, err)
+	assert.Equal(t, "NoSuchBucket", errorCode(t, resp).Code)
+}

@@ -1,0 +1,44 @@
+package pull
+
+import (
+	"context"
+	"io"
+)
+
+// Download is a client's share of a fetch: the object's headers as soon
+// as the origin has answered, and its bytes as they arrive. Close it.
+type Download struct {
+	// Info describes the object: Header (the kept origin headers) and
+	// StorageClass are set, and Size is the origin's Content-Length, or
+	// -1 when it sent none. ETag and LastModified are only known once the
+	// object is stored.
+	Info ObjectInfo
+	// Joined is true when the request joined a fetch another one started.
+	Joined bool
+	// Stored is true when the object was committed before this fetch
+	// could start: read it from the Store instead.
+	Stored bool
+
+	fl     *flight
+	closed bool
+}
+
+// Reader returns a reader of n bytes of the object from off (n < 0: to
+// its end). It returns bytes as they arrive, and io.EOF only once the
+// object is committed; when the fetch fails, it returns an error, and a
+// response built from it must not end cleanly. ctx ends its waits.
+func (d *Download) Reader(ctx context.Context, off, n int64) io.Reader {
+	return d.fl.newReader(ctx, off, n)
+}
+
+// Wait blocks until the fetch has ended, and returns nil when the object
+// was committed.
+func (d *Download) Wait(ctx context.Context) error { return d.fl.wait(ctx) }
+
+// Close lets the fetch's spool go.
+func (d *Download) Close() {
+	if !d.closed {
+		d.closed = true
+		d.fl.unhold()
+	}
+}

@@ -1,0 +1,335 @@
+package pull
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/mirrorkit/mirror"
+)
+
+// The defaults of a Fetcher's zero fields; mirror serve's flags use them.
+const (
+	DefaultDialTimeout   = 5 * time.Second
+	DefaultHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout   = 30 * time.Second
+	DefaultFetchTimeout  = time.Hour
+	DefaultMaxObjectSize = 5 << 30
+	DefaultMaxFetches    = 64
+)
+
+// Fetcher fetches missing objects from their origins and commits them to
+// its Store (docs/SERVING.md §3). Its fields are read when it first
+// fetches; the zero value of each is the safe default. A Fetcher is safe
+// for concurrent use and must not be copied after its first use.
+type Fetcher struct {
+	// Store receives the fetched objects. Required.
+	Store Store
+
+	// AllowPrivateOrigins turns the dial guard off: origins may then be
+	// loopback, private or metadata addresses. Tests on 127.0.0.1 need it.
+	AllowPrivateOrigins bool
+	// Resolve maps "HOST:PORT" to an address to dial instead, as curl's
+	// --resolve does; the dial guard judges that address.
+	Resolve map[string]string
+	// TLSClientConfig is used for https origins (nil: the system's roots).
+	TLSClientConfig *tls.Config
+
+	// DialTimeout bounds a connection (and its TLS handshake) to an origin
+	// (DefaultDialTimeout). HeaderTimeout bounds the wait for an origin's
+	// response headers (DefaultHeaderTimeout). IdleTimeout bounds the
+	// wait for the next body byte (DefaultIdleTimeout). FetchTimeout
+	// bounds a whole fetch (DefaultFetchTimeout). None of them is an
+	// http.Client.Timeout, which would cut long bodies.
+	DialTimeout, HeaderTimeout, IdleTimeout, FetchTimeout time.Duration
+	// MaxObjectSize is the largest object fetched, in bytes
+	// (DefaultMaxObjectSize, 5 GiB).
+	MaxObjectSize int64
+	// MaxFetches is the most fetches running at once (DefaultMaxFetches).
+	// Past it a new fetch is refused with SlowDown; joining a running one
+	// never is.
+	MaxFetches int
+	// NegativeTTL, when positive, remembers an origin's 404 for that long,
+	// so that the next GET of the key is answered without asking again.
+	NegativeTTL time.Duration
+
+	// BOSCredentials returns the origin credentials of a gateway bucket
+	// for its bos:// origins, or nil. A bos:// origin fails over, as an
+	// unreachable origin does, when its bucket has none or they do not
+	// list its endpoint and source bucket.
+	BOSCredentials func(bucket string) *BOSCredentials
+	// BOSInsecureHTTP fetches bos:// origins over http (loopback tests).
+	BOSInsecureHTTP bool
+
+	// SpoolDir holds the spools of stores whose uploads can not be read
+	// back (os.TempDir() when empty).
+	SpoolDir string
+	// Logger gets one line per fetch (nil: slog.Default()).
+	Logger *slog.Logger
+	// Hooks are called as fetches run, for metrics.
+	Hooks Hooks
+
+	once      sync.Once
+	transport *http.Transport
+	mu        sync.Mutex
+	flights   map[flightKey]*flight
+	negative  map[flightKey]time.Time
+	// negativeSwept is the size of negative after its last sweep.
+	negativeSwept int
+	running       sync.WaitGroup
+	shutdown      context.Context // canceled when Shutdown gives up waiting
+	cancel        context.CancelFunc
+}
+
+func (f *Fetcher) dialTimeout() time.Duration { return orDefault(f.DialTimeout, DefaultDialTimeout) }
+func (f *Fetcher) headerTimeout() time.Duration {
+	return orDefault(f.HeaderTimeout, DefaultHeaderTimeout)
+}
+func (f *Fetcher) idleTimeout() time.Duration  { return orDefault(f.IdleTimeout, DefaultIdleTimeout) }
+func (f *Fetcher) fetchTimeout() time.Duration { return orDefault(f.FetchTimeout, DefaultFetchTimeout) }
+func (f *Fetcher) maxObjectSize() int64        { return orDefault(f.MaxObjectSize, DefaultMaxObjectSize) }
+func (f *Fetcher) maxFetches() int             { return orDefault(f.MaxFetches, DefaultMaxFetches) }
+
+func (f *Fetcher) logger() *slog.Logger {
+	if f.Logger != nil {
+		return f.Logger
+	}
+	return slog.Default()
+}
+
+// orDefault is v when set (positive), else def.
+func orDefault[T time.Duration | int64 | int](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func (f *Fetcher) init() {
+	f.once.Do(func() {
+		f.transport = f.newTransport()
+		f.flights = map[flightKey]*flight{}
+		f.negative = map[flightKey]time.Time{}
+		f.shutdown, f.cancel = context.WithCancel(context.Background())
+	})
+}
+
+// Fetch returns the object of a fetch decision: it joins the running
+// fetch of (bucket, key, first URL), or starts one, and waits until the
+// origin has answered with its headers. The fetch runs on whatever ctx
+// does: ctx ends only this caller's wait.
+//
+// The error is a *FetchError or ctx's.
+func (f *Fetcher) Fetch(ctx context.Context, bucket, key string, d *mirror.Decision) (*Download, error) {
+	if d == nil || d.Mode != mirror.ModeFetch || len(d.Origins) == 0 {
+		return nil, errors.New("pull: Fetch needs a fetch decision")
+	}
+	f.init()
+	k := flightKey{bucket, key, d.URLs[0]}
+	f.mu.Lock()
+	if until, ok := f.negative[k]; ok {
+		if time.Now().Before(until) {
+			f.mu.Unlock()
+			return nil, &FetchError{Outcome: OutcomeNotFound, Message: "the origin has no such object (remembered)"}
+		}
+		delete(f.negative, k)
+	}
+	fl, joined := f.flights[k]
+	if !joined {
+		if running := len(f.flights); running >= f.maxFetches() {
+			f.mu.Unlock()
+			f.Hooks.fetch(FetchResult{Bucket: bucket, Key: key, Rule: d.Rule, Outcome: OutcomeSlowDown})
+			return nil, &FetchError{Outcome: OutcomeSlowDown,
+				Message: fmt.Sprintf("%d fetches are running, the most this gateway runs at once", running)}
+		}
+		fl = newFlight(k)
+		f.flights[k] = fl
+		f.running.Add(1)
+		go f.run(fl, d)
+	}
+	fl.hold()
+	f.mu.Unlock()
+	if joined {
+		f.Hooks.join()
+	}
+	dl := &Download{fl: fl, Joined: joined}
+	select {
+	case <-fl.started:
+	case <-ctx.Done():
+		dl.Close()
+		return nil, ctx.Err()
+	}
+	fl.mu.Lock()
+	dl.Info, dl.Stored = fl.info, fl.stored
+	ended, err := fl.ended, fl.err
+	fl.mu.Unlock()
+	if ended && err != nil {
+		dl.Close()
+		return nil, err
+	}
+	return dl, nil
+}
+
+// Running returns the number of fetches running.
+func (f *Fetcher) Running() int {
+	f.init()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.flights)
+}
+
+// run is one flight, from the first origin request to the commit, on a
+// context of its own.
+func (f *Fetcher) run(fl *flight, d *mirror.Decision) {
+	defer f.running.Done()
+	ctx, cancel := context.WithTimeout(f.shutdown, f.fetchTimeout())
+	defer cancel()
+	began := time.Now()
+	res := FetchResult{Bucket: fl.key.bucket, Key: fl.key.key, Rule: d.Rule}
+	release, err := f.fetch(ctx, fl, d, &res)
+	res.Duration = time.Since(began)
+	res.Err = err
+	switch {
+	case err == nil:
+		res.Outcome = OutcomeStored
+	default:
+		var fe *FetchError
+		if errors.As(err, &fe) {
+			res.Outcome = fe.Outcome
+		} else {
+			res.Outcome = OutcomeStoreErr
+		}
+	}
+	// A fetch that ends is forgotten before any client hears of it, so
+	// that the next GET starts afresh (or, after a commit, hits).
+	f.mu.Lock()
+	delete(f.flights, fl.key)
+	if res.Outcome == OutcomeNotFound && f.NegativeTTL > 0 {
+		f.remember404(fl.key)
+	}
+	f.mu.Unlock()
+	fl.mu.Lock()
+	stored := fl.stored
+	fl.mu.Unlock()
+	fl.end(err, release)
+	if stored {
+		return // nothing was fetched
+	}
+	f.Hooks.fetch(res)
+	attrs := []slog.Attr{slog.String("bucket", res.Bucket), slog.String("key", res.Key), slog.Int("rule", res.Rule),
+		slog.String("origin", res.Origin), slog.Int("status", res.Status), slog.Int64("bytes", res.Bytes),
+		slog.Duration("duration", res.Duration), slog.String("outcome", string(res.Outcome))}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	f.logger().LogAttrs(ctx, slog.LevelInfo, "fetch", attrs...)
+}
+
+// fetch asks the origins in turn and streams the body of the first that
+// answers into the store. It returns what frees the spool.
+func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res *FetchResult) (release func(), err error) {
+	// The object may have been committed between the caller's store
+	// lookup and this flight: then there is nothing to fetch.
+	if obj, err := f.Store.Open(ctx, fl.key.bucket, fl.key.key); err == nil {
+		obj.Close()
+		fl.mu.Lock()
+		fl.stored = true
+		fl.mu.Unlock()
+		return nil, nil
+	}
+	// The idle timer cancels bodyCtx: that is what unblocks a read from an
+	// origin that stopped sending.
+	bodyCtx, cancelBody := context.WithCancel(ctx)
+	defer cancelBody()
+	resp, err := f.ask(bodyCtx, fl.key.bucket, d, res)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.ContentLength > f.maxObjectSize() {
+		return nil, &FetchError{Outcome: OutcomeTooLarge,
+			Message: fmt.Sprintf("the origin's object is %d bytes, more than the %d this gateway stores", resp.ContentLength, f.maxObjectSize())}
+	}
+	upload, err := f.Store.Create(ctx, fl.key.bucket, fl.key.key)
+	if err != nil {
+		return nil, &FetchError{Outcome: OutcomeStoreErr, Message: "the store refused the object: " + err.Error()}
+	}
+	spool, sink, release, err := f.spoolFor(upload)
+	if err != nil {
+		upload.Abort()
+		return nil, &FetchError{Outcome: OutcomeStoreErr, Message: "no spool: " + err.Error()}
+	}
+	info := ObjectInfo{Size: resp.ContentLength, Header: keptHeaders(resp.Header), StorageClass: d.StorageClass}
+	info.Header.Set("Content-Type", info.ContentType())
+	fl.start(info, spool)
+
+	sum := newAsyncHash(md5.New())
+	n, err := f.copyBody(cancelBody, fl, io.MultiWriter(sink, sum), resp.Body, resp.ContentLength)
+	digest := sum.Sum()
+	res.Bytes = n
+	if err == nil {
+		err = verify(resp, n, digest)
+	}
+	if err != nil {
+		upload.Abort()
+		return release, err
+	}
+	info.Size, info.ETag = n, hex.EncodeToString(digest)
+	if err := upload.Commit(ctx, info); err != nil {
+		upload.Abort()
+		return release, &FetchError{Outcome: OutcomeStoreErr, Message: "the store could not commit the object: " + err.Error()}
+	}
+	fl.mu.Lock()
+	fl.info.Size, fl.info.ETag = n, info.ETag
+	fl.mu.Unlock()
+	return release, nil
+}
+
+// maxNegative bounds the remembered 404s.
+const maxNegative = 1 << 16
+
+// remember404 notes an origin's 404 for NegativeTTL. The expired entries
+// are swept whenever the set has doubled since the last sweep, and past
+// maxNegative live entries nothing more is remembered: the set never
+// grows without bound. f.mu is held.
+func (f *Fetcher) remember404(k flightKey) {
+	now := time.Now()
+	if len(f.negative) >= max(2*f.negativeSwept, 1024) {
+		for key, until := range f.negative {
+			if !now.Before(until) {
+				delete(f.negative, key)
+			}
+		}
+		f.negativeSwept = len(f.negative)
+	}
+	if len(f.negative) < maxNegative {
+		f.negative[k] = now.Add(f.NegativeTTL)
+	}
+}
+
+// Shutdown waits for the running fetches to end; when ctx ends first, it
+// cancels them and returns ctx's error.
+func (f *Fetcher) Shutdown(ctx context.Context) error {
+	f.init()
+	done := make(chan struct{})
+	go func() {
+		f.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		f.cancel()
+		<-done
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,212 @@
+package pull
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/internal/bce"
+)
+
+// The origin client: the transport every origin request goes through, with
+// its dial guard; the request itself, signed for bos:// origins; and the
+// walk over a decision's origins that fails over (docs/SERVING.md §3.3).
+
+// GuardError is a connection the dial guard refused: the address actually
+// dialled, after DNS, is not publicly routable (mirror.NonRoutable).
+type GuardError struct {
+	Addr  netip.Addr
+	Block netip.Prefix
+}
+
+func (e *GuardError) Error() string {
+	return fmt.Sprintf("dial guard: %s is in %s, which is not publicly routable; private origins are not allowed", e.Addr, e.Block)
+}
+
+// guardControl refuses, on the socket about to connect, any address in
+// the engine's table of non-routable blocks. It judges the address the
+// kernel will dial, so a name that resolves to 127.0.0.1 or
+// 169.254.169.254 is refused whatever the name was.
+func guardControl(_ context.Context, _, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("dial guard: unexpected address %q", address)
+	}
+	if block, bad := mirror.NonRoutable(ap.Addr()); bad {
+		return &GuardError{Addr: ap.Addr().Unmap(), Block: block}
+	}
+	return nil
+}
+
+// newTransport builds the transport origins are fetched with: no proxy
+// from the environment (the guard must judge the origin, not a proxy), the
+// dial guard unless private origins are allowed, the -resolve mappings,
+// and no transparent decompression (the stored bytes are the origin's).
+func (f *Fetcher) newTransport() *http.Transport {
+	d := &net.Dialer{Timeout: f.dialTimeout(), KeepAlive: 30 * time.Second}
+	if !f.AllowPrivateOrigins {
+		d.ControlContext = guardControl
+	}
+	resolve := make(map[string]string, len(f.Resolve))
+	for hostport, addr := range f.Resolve {
+		if _, port, err := net.SplitHostPort(hostport); err == nil {
+			resolve[hostport] = net.JoinHostPort(addr, port)
+		}
+	}
+	return &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if to, ok := resolve[addr]; ok {
+				addr = to
+			}
+			return d.DialContext(ctx, network, addr)
+		},
+		// Every origin request gets a connection of its own: net/http
+		// replays a GET that failed on a reused connection, which would
+		// ask an origin twice for one fetch.
+		DisableKeepAlives:     true,
+		TLSClientConfig:       f.TLSClientConfig,
+		TLSHandshakeTimeout:   f.dialTimeout(),
+		ResponseHeaderTimeout: f.headerTimeout(),
+		DisableCompression:    true,
+		ForceAttemptHTTP2:     true,
+	}
+}
+
+// ask sends the origin request to each origin in turn (docs/SERVING.md
+// §3.3): the next one is tried when the current one fails before any body
+// byte, by a dial, TLS or guard error, no headers in time, or 429, 500,
+// 502, 503 or 504. A 404 is the answer, and any other status ends the
+// fetch; redirects are not followed.
+func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, res *FetchResult) (*http.Response, error) {
+	var last string
+	for i := range d.Origins {
+		o := &d.Origins[i]
+		res.Origin, res.Status = o.String(), 0
+		req, err := f.originRequest(ctx, bucket, o, d.Header)
+		if err != nil {
+			last = fmt.Sprintf("%s: %v", o, err)
+			continue
+		}
+		began := time.Now()
+		resp, err := f.transport.RoundTrip(req)
+		status := 0
+		if err == nil {
+			status = resp.StatusCode
+		}
+		f.Hooks.origin(OriginResult{Origin: o.String(), Status: status, Duration: time.Since(began)})
+		res.Status = status
+		if err != nil {
+			last = fmt.Sprintf("%s: %v", o, err)
+			continue
+		}
+		switch status {
+		case http.StatusOK:
+			return resp, nil
+		case http.StatusNotFound:
+			resp.Body.Close()
+			return nil, &FetchError{Outcome: OutcomeNotFound, Message: fmt.Sprintf("the origin %s has no such object", o)}
+		case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+			http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			resp.Body.Close()
+			last = fmt.Sprintf("%s answered %s", o, resp.Status)
+			continue
+		}
+		resp.Body.Close()
+		return nil, &FetchError{Outcome: OutcomeFailed, Message: fmt.Sprintf("%s answered %s", o, resp.Status)}
+	}
+	return nil, &FetchError{Outcome: OutcomeFailed, Message: "every origin failed; the last: " + last}
+}
+
+// originRequest is the GET of docs/SERVING.md §3.8: the decision's URL
+// exactly as written, its headers, a User-Agent unless the rule sets one,
+// Accept-Encoding: identity, and the loop marker. A bos:// origin is
+// signed with the gateway bucket's own credentials.
+func (f *Fetcher) originRequest(ctx context.Context, bucket string, o *mirror.Origin, h http.Header) (*http.Request, error) {
+	req, err := o.NewRequest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for name, values := range h {
+		req.Header[name] = values
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", UserAgent)
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	req.Header.Set("Via", LoopMarker)
+	if o.Scheme == "bos" {
+		var creds *BOSCredentials
+		if f.BOSCredentials != nil {
+			creds = f.BOSCredentials(bucket)
+		}
+		if err := bosRequest(req, o, bucket, creds, f.BOSInsecureHTTP, time.Now()); err != nil {
+			return nil, err
+		}
+	}
+	return req, nil
+}
+
+// LoopMarker is the Via header of every origin request. A request that
+// arrives with a Via naming mirrorkit never starts a fetch, so that a rule
+// whose origin is a mirror gateway can not loop.
+const LoopMarker = "1.1 mirrorkit"
+
+// UserAgent is what origin requests carry unless the rule sets one.
+var UserAgent = "mirrorkit/" + version()
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range append([]*debug.Module{&bi.Main}, bi.Deps...) {
+			if m.Path == "github.com/mirrorkit/mirror" && m.Version != "" && m.Version != "(devel)" {
+				return m.Version
+			}
+		}
+	}
+	return "devel"
+}
+
+// BOSCredentials are the origin credentials of one gateway bucket, and
+// the only BOS endpoints and source buckets they may be used for. They
+// are bound to the gateway bucket whose rules name a bos:// origin, never
+// global: a tenant who may configure bucket X must not be able to read the
+// owner's other private buckets by naming them as X's origin.
+type BOSCredentials struct {
+	AccessKeyID     string   `json:"accessKeyId"`
+	SecretAccessKey string   `json:"secretAccessKey"`
+	Endpoints       []string `json:"endpoints"`
+	Buckets         []string `json:"buckets"`
+}
+
+// bosExpireSeconds is how long a signed origin request is valid.
+const bosExpireSeconds = 300
+
+// bosRequest turns a bos:// origin into a signed GET of
+// https://ENDPOINT/BUCKET/KEY (http when insecure), with the credentials
+// of the gateway bucket; it fails, with a reason, when those do not list
+// the endpoint and the source bucket.
+func bosRequest(req *http.Request, o *mirror.Origin, gatewayBucket string, creds *BOSCredentials, insecure bool, now time.Time) error {
+	switch {
+	case creds == nil:
+		return fmt.Errorf("no BOS origin credentials for bucket %s", gatewayBucket)
+	case !slices.Contains(creds.Endpoints, o.Authority()):
+		return fmt.Errorf("the BOS origin credentials of bucket %s do not list endpoint %s", gatewayBucket, o.Authority())
+	case !slices.Contains(creds.Buckets, o.Bucket):
+		return fmt.Errorf("the BOS origin credentials of bucket %s do not list source bucket %s", gatewayBucket, o.Bucket)
+	}
+	if insecure {
+		req.URL.Scheme = "http"
+	}
+	prefix := bce.Prefix(creds.AccessKeyID, now, bosExpireSeconds)
+	headers, signed := bce.CanonicalHeaders(map[string]string{"host": req.Host})
+	sig := bce.Signature(creds.SecretAccessKey, prefix, http.MethodGet, o.Path, "", headers)
+	req.Header.Set("Authorization", prefix+"/"+signed+"/"+sig)
+	return nil
+}
