@@ -11,6 +11,6 @@ var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // The error bodies of the two APIs, as their tests read them.
 type (
-	bosError = httpapi.BOSError
+	bosError = httpapi.JSONError
 	qsError  = httpapi.QingStorError
 )

@@ -109,11 +109,11 @@ func body(resp *http.Response) (string, error) {
 }
 
 // errorCode reads a JSON error answer.
-func errorCode(t *testing.T, resp *http.Response) httpapi.GatewayError {
+func errorCode(t *testing.T, resp *http.Response) httpapi.JSONError {
 	t.Helper()
 	defer resp.Body.Close()
 	require.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"))
-	var e httpapi.GatewayError
+	var e httpapi.JSONError
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
 	require.Equal(t, resp.Header.Get("X-Request-Id"), e.RequestID)
 	require.Regexp(t, `^[0-9a-f]{16}$`, e.RequestID, "16 hex digits, as on every API")
