@@ -256,9 +256,7 @@ func (s *Store) Create(_ context.Context, bucket, key string) (pull.Upload, erro
 	if err := s.root.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := path.Join(dir, ".tmp-"+hex.EncodeToString(rnd[:]))
+	tmp := tempName(dir)
 	f, err := s.root.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, err
@@ -384,9 +382,7 @@ func (s *Store) PutConfig(_ context.Context, bucket string, format mirror.Format
 		}
 		s.configDurable.Store(true)
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := path.Join("config", ".tmp-"+hex.EncodeToString(rnd[:]))
+	tmp := tempName("config")
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
@@ -421,6 +417,14 @@ func (s *Store) DeleteConfig(_ context.Context, bucket string) error {
 		return err
 	}
 	return s.syncDir("config")
+}
+
+// tempName is a new temporary file's name in dir: ".tmp-" and 16 random
+// hex digits, a name no object or configuration file can have.
+func tempName(dir string) string {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	return path.Join(dir, ".tmp-"+hex.EncodeToString(rnd[:]))
 }
 
 // storedFormat is how a format is written: FormatAuto as nothing, as a

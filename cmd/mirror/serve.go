@@ -47,6 +47,18 @@ func (b *bytesFlag) Set(v string) error {
 	return nil
 }
 
+// The defaults that belong to serve alone; the Fetcher's and the
+// Registry's are their packages' (pull.Default…, bucketconfig.Default…).
+const (
+	defaultListen = "127.0.0.1:8080"
+	defaultGrace  = 30 * time.Second
+	// readHeaderTimeout and clientIdleTimeout bound a client's request
+	// headers and an idle keep-alive connection; no write timeout, which
+	// would cut long downloads (docs/SERVING.md §3.5).
+	readHeaderTimeout = 10 * time.Second
+	clientIdleTimeout = 120 * time.Second
+)
+
 // serveConfig is what the serve flags say.
 type serveConfig struct {
 	listen, data, domain   string
@@ -68,7 +80,7 @@ type serveConfig struct {
 
 func serveFlags(fs *flag.FlagSet) func(*env) int {
 	c := &serveConfig{}
-	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "`address` to serve on (127.0.0.1:0 picks a free port)")
+	fs.StringVar(&c.listen, "listen", defaultListen, "`address` to serve on (127.0.0.1:0 picks a free port)")
 	fs.StringVar(&c.data, "data", "", "the store: a `directory` (made if missing), or s3://BUCKET[/PREFIX] (endpoint from -s3-endpoint or AWS_ENDPOINT_URL, credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "the S3-compatible store's `URL` for -data s3://...")
 	fs.Var(&c.buckets, "bucket", "`NAME=FILE`: store FILE (format auto-detected) as bucket NAME's configuration at start (repeatable)")
@@ -90,9 +102,9 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.Var(&c.maxObjectSize, "max-object-size", "largest object fetched, in decimal `bytes`")
 	fs.IntVar(&c.fetcher.MaxFetches, "max-fetches", pull.DefaultMaxFetches, "most fetches running at once")
 	fs.DurationVar(&c.fetcher.NegativeTTL, "negative-ttl", 0, "remember an origin's 404 this long (0: not at all)")
-	fs.DurationVar(&c.grace, "grace", 30*time.Second, "on SIGINT or SIGTERM, how long running fetches may take to finish")
+	fs.DurationVar(&c.grace, "grace", defaultGrace, "on SIGINT or SIGTERM, how long running fetches may take to finish")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log lines as json or text")
-	c.readHeader, c.idleClient = 10*time.Second, 120*time.Second
+	c.readHeader, c.idleClient = readHeaderTimeout, clientIdleTimeout
 	return func(e *env) int { return serve(e, c) }
 }
 
