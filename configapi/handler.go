@@ -36,6 +36,8 @@ type Handler struct {
 	Logger *slog.Logger
 	// Now is the clock signatures are judged by (nil: time.Now).
 	Now func() time.Time
+
+	seen seenWrites // QingStor writes' signatures (replay.go)
 }
 
 // IsConfigRequest reports whether a request is for a configuration API:
@@ -95,9 +97,37 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 		rp.Fail(e)
 		return
 	}
+	written := false // the write took effect: its signature stays seen
+	var body []byte
+	if r.Method == http.MethodPut {
+		var ok bool
+		if body, ok = readBody(r); !ok {
+			rp.Failf(httpapi.EntityTooLarge, api.what+" is at most 64 KiB")
+			return
+		}
+	}
+	if api.unsignedBody && (r.Method == http.MethodPut || r.Method == http.MethodDelete) {
+		sig := r.Header.Get("Authorization")
+		ok, done, e := h.seen.replay(sig, r.Method, body, h.now())
+		switch {
+		case e != nil:
+			rp.Fail(e)
+			return
+		case done:
+			// The same write again: answered as it was, not made twice.
+			answerWrite(w, r.Method)
+			return
+		case ok:
+			defer func() {
+				if !written {
+					h.seen.forget(sig)
+				}
+			}()
+		}
+	}
 	switch r.Method {
 	case http.MethodPut:
-		e, err := h.put(r, bucket, api)
+		e, err := h.put(r, bucket, api, body)
 		switch {
 		case e != nil:
 			rp.Fail(e)
@@ -106,10 +136,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 			h.internal(rp, "storing a configuration", "stored", err)
 			return
 		}
-		// Exactly 200: the QingStor SDK takes any other success code for
-		// an error.
-		w.Header().Set("Content-Length", "0")
-		w.WriteHeader(http.StatusOK)
+		written = true
+		answerWrite(w, r.Method)
 	case http.MethodGet:
 		format, doc, ok, err := h.Registry.Config(r.Context(), bucket)
 		switch {
@@ -130,23 +158,31 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 			h.internal(rp, "deleting a configuration", "deleted", err)
 			return
 		}
-		w.WriteHeader(http.StatusNoContent)
+		written = true
+		answerWrite(w, r.Method)
 	default:
 		w.Header().Set("Allow", "PUT, GET, DELETE")
 		rp.Failf(httpapi.MethodNotAllowed, api.resource+" takes PUT, GET and DELETE")
 	}
 }
 
-// put reads, checks and stores a document, or says why not: too large, a
-// wrong Content-MD5, a member the API does not take, not JSON, not a
-// valid configuration (every problem, one line each); err is the store
-// failing.
-func (h *Handler) put(r *http.Request, bucket string, api *api) (e *httpapi.Error, err error) {
-	body, ok := readBody(r)
-	switch {
-	case !ok:
-		return httpapi.Fail(httpapi.EntityTooLarge, api.what+" is at most 64 KiB"), nil
-	case !digestMatches(r, body):
+// answerWrite answers a write that was made: exactly 200 for a PUT (the
+// QingStor SDK takes any other success code for an error), 204 for a
+// DELETE.
+func answerWrite(w http.ResponseWriter, method string) {
+	if method == http.MethodDelete {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+// put checks and stores a document, or says why not: a wrong Content-MD5,
+// a member the API does not take, not JSON, not a valid configuration
+// (every problem, one line each); err is the store failing.
+func (h *Handler) put(r *http.Request, bucket string, api *api, body []byte) (e *httpapi.Error, err error) {
+	if !digestMatches(r, body) {
 		return httpapi.Fail(httpapi.BadDigest, "the Content-MD5 you specified did not match what was received"), nil
 	}
 	if api.checkBody != nil {

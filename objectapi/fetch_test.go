@@ -104,9 +104,9 @@ func TestOutcomeEveryOriginFailed(t *testing.T) {
 	g.setRules("bkt", `{"rules":[{"mode":"fetch","sourceUrl":"`+primary.URL+`","backSourceUrl":"`+backup.URL+`","resource":"*"}]}`)
 	resp := g.do("GET", "/bkt/k")
 	assert.Equal(t, http.StatusFailedDependency, resp.StatusCode)
-	e := errorCode(t, resp)
+	e, detail := g.answerAndLog(t, resp)
 	assert.Equal(t, "MirrorFailed", e.Code)
-	assert.Contains(t, e.Message, "502", "the message names the last failure")
+	assert.Contains(t, detail, "502", "the log names the last failure")
 	assert.Equal(t, int64(1), primary.hits.Load())
 	assert.Equal(t, int64(1), backup.hits.Load())
 }
@@ -228,7 +228,7 @@ func TestOutcomeTooLarge(t *testing.T) {
 	g.setRules("bkt", fetchRule(o.URL))
 	resp := g.do("GET", "/bkt/k")
 	assert.Equal(t, http.StatusFailedDependency, resp.StatusCode)
-	assert.Contains(t, errorCode(t, resp).Message, "2000 bytes")
+	assert.Contains(t, g.detail(t, resp), "2000 bytes")
 
 	// No Content-Length, over the limit while streaming: aborted.
 	o2 := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {

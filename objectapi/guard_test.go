@@ -22,7 +22,7 @@ func TestDialGuardJudgesTheDialledAddress(t *testing.T) {
 	g.setRules("bkt", rule)
 	resp := g.do("GET", "/bkt/k")
 	assert.Equal(t, http.StatusFailedDependency, resp.StatusCode)
-	msg := errorCode(t, resp).Message
+	msg := g.detail(t, resp)
 	assert.Contains(t, msg, "dial guard")
 	assert.Contains(t, msg, "127.0.0.0/8")
 	assert.Zero(t, o.hits.Load(), "no connection reached the origin")

@@ -11,10 +11,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mirrorkit/mirror"
 	"github.com/mirrorkit/mirror/bucketconfig"
@@ -48,9 +51,23 @@ type Handler struct {
 	// ObserveLookup, when set, is called once per GET or HEAD with whether
 	// the Store held the object.
 	ObserveLookup func(hit bool)
+	// ProgressTimeout bounds each write to a client (DefaultProgressTimeout):
+	// a client that stops reading is dropped then, and what its answer
+	// held goes back to the pool, while its fetch goes on.
+	ProgressTimeout time.Duration
 
 	once    sync.Once
 	fetcher *pull.Fetcher
+}
+
+// DefaultProgressTimeout is a Handler's ProgressTimeout when unset.
+const DefaultProgressTimeout = 30 * time.Second
+
+func (h *Handler) progressTimeout() time.Duration {
+	if h.ProgressTimeout > 0 {
+		return h.ProgressTimeout
+	}
+	return DefaultProgressTimeout
 }
 
 // fetcherOf is the Fetcher misses go to.
@@ -71,7 +88,14 @@ func (h *Handler) Shutdown(ctx context.Context) error { return h.fetcherOf().Shu
 // ServeHTTP serves one object request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e := httpapi.Gateway.Start(w, r)
-	bucket, key := httpapi.Router{Domain: h.Domain}.Route(r)
+	router := httpapi.Router{Domain: h.Domain}
+	bucket, key := router.Route(r)
+	// A browser must never run what an origin sent as anything but its
+	// declared type; and under path-style addressing every bucket shares
+	// one web origin, so active content is sandboxed there
+	// (docs/SERVING.md §1).
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	sandbox := !router.VirtualHost(r)
 	if !mirror.ValidBucket(bucket) {
 		e.Fail(httpapi.ErrBucketName)
 		return
@@ -88,7 +112,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case err == nil:
-		serveObject(w, r, obj)
+		h.serveObject(w, r, obj, sandbox)
 		obj.Close()
 		return
 	case !errors.Is(err, pull.ErrNotFound):
@@ -134,7 +158,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(d.RedirectCode)
 		return
 	}
-	h.fetch(w, r, e, bucket, key, d)
+	h.fetch(w, r, e, bucket, key, d, sandbox)
 }
 
 // fromMirror reports whether a request carries the loop marker: a Via
@@ -149,31 +173,83 @@ func fromMirror(h http.Header) bool {
 }
 
 // serveObject answers from a stored object: http.ServeContent does the
-// Range and conditional requests.
-func serveObject(w http.ResponseWriter, r *http.Request, obj pull.Object) {
+// Range and conditional requests, each write of it held to the progress
+// deadline.
+func (h *Handler) serveObject(w http.ResponseWriter, r *http.Request, obj pull.Object, sandbox bool) {
 	info := obj.Info()
-	objectHeaders(w.Header(), info)
+	objectHeaders(w.Header(), info, sandbox)
 	w.Header().Set("ETag", `"`+info.ETag+`"`)
-	http.ServeContent(w, r, "", info.LastModified, obj)
+	if !satisfiableRange(r) {
+		w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(info.Size, 10))
+		http.Error(w, "416 requested range not satisfiable", http.StatusRequestedRangeNotSatisfiable)
+		return
+	}
+	http.ServeContent(&progressWriter{w, http.NewResponseController(w), h.progressTimeout()}, r, "", info.LastModified, obj)
 }
 
+// activeTypes are the media types a browser runs script in.
+var activeTypes = []string{"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml"}
+
 // objectHeaders sets what an object's response says about it.
-func objectHeaders(h http.Header, info pull.ObjectInfo) {
+func objectHeaders(h http.Header, info pull.ObjectInfo, sandbox bool) {
 	for k, v := range info.Header {
 		h[k] = v
 	}
-	h.Set("Content-Type", info.ContentType())
+	ct := info.ContentType()
+	h.Set("Content-Type", ct)
 	if info.StorageClass != "" {
 		h.Set("X-Bce-Storage-Class", info.StorageClass)
 	}
+	if mt, _, err := mime.ParseMediaType(ct); sandbox && (err != nil || slices.Contains(activeTypes, mt)) {
+		h.Set("Content-Security-Policy", "sandbox")
+	}
+}
+
+// progressWriter renews the write deadline before each write: a client may
+// take its time in all, but never ProgressTimeout for one write.
+type progressWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	_ = p.rc.SetWriteDeadline(time.Now().Add(p.timeout))
+	return p.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (p *progressWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
+
+// satisfiableRange reports whether a Range can be answered: RFC 9110
+// §14.1.1 makes a suffix of zero bytes ("-0") unsatisfiable, where
+// http.ServeContent answers 206 with an empty range. Such specs are
+// dropped from the header; a header of nothing else is unsatisfiable.
+func satisfiableRange(r *http.Request) bool {
+	v := r.Header.Get("Range")
+	specs, ok := strings.CutPrefix(v, "bytes=")
+	if !ok || r.Header.Get("If-Range") != "" {
+		return true
+	}
+	var kept []string
+	for _, spec := range strings.Split(specs, ",") {
+		if t := strings.TrimSpace(spec); !strings.HasPrefix(t, "-") || strings.Trim(t[1:], "0") != "" || len(t) == 1 {
+			kept = append(kept, spec)
+		}
+	}
+	if len(kept) == 0 {
+		return false
+	}
+	r.Header.Set("Range", "bytes="+strings.Join(kept, ","))
+	return true
 }
 
 // fetch answers a miss that a fetch rule covers.
-func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, bucket, key string, d *mirror.Decision) {
+func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, bucket, key string, d *mirror.Decision, sandbox bool) {
 	ctx := r.Context()
 	dl, err := h.fetcherOf().Fetch(ctx, bucket, key, d)
 	if err != nil {
-		h.fetchError(w, e, err)
+		h.fetchError(w, e, bucket, key, err)
 		return
 	}
 	defer dl.Close()
@@ -181,7 +257,7 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 	if dl.Stored || conditional(r.Header) || (r.Header.Get("Range") != "" && !single) {
 		// Answered as a hit once the object is committed.
 		if err := dl.Wait(ctx); err != nil {
-			h.fetchError(w, e, err)
+			h.fetchError(w, e, bucket, key, err)
 			return
 		}
 		obj, err := h.Store.Open(ctx, bucket, key)
@@ -190,10 +266,10 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 			return
 		}
 		defer obj.Close()
-		serveObject(w, r, obj)
+		h.serveObject(w, r, obj, sandbox)
 		return
 	}
-	objectHeaders(w.Header(), dl.Info)
+	objectHeaders(w.Header(), dl.Info, sandbox)
 	status := http.StatusOK
 	switch {
 	case single:
@@ -206,17 +282,22 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 	default:
 		off, n = 0, -1
 	}
-	h.stream(w, r, e, status, dl.Reader(ctx, off, n))
+	h.stream(w, r, e, bucket, key, status, dl.Reader(ctx, off, n))
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+// streamChunk is the buffer a miss is streamed through: what a client
+// that stops reading pins until its progress deadline, so small (a
+// stalled reader of a miss costs well under 64 KiB; docs/SERVING.md §3.2).
+const streamChunk = 32 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, streamChunk); return &b }}
 
 // stream copies the spool to the client as it arrives, flushing each
 // piece. The status line waits for the first byte, so that a fetch that
 // fails before it still gets a plain error answer; once bytes were sent, a
 // failure aborts the connection: the client must be able to tell that the
 // response is not whole.
-func (h *Handler) stream(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, status int, rd io.Reader) {
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, bucket, key string, status int, rd io.Reader) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
@@ -226,15 +307,16 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, e *httpapi.Repl
 		if !started {
 			if err != nil && !errors.Is(err, io.EOF) {
 				for _, name := range []string{"Content-Length", "Content-Range", "Content-Encoding", "Content-Disposition",
-					"Content-Language", "Cache-Control", "Expires", "X-Bce-Storage-Class"} {
+					"Content-Language", "Cache-Control", "Expires", "X-Bce-Storage-Class", "Content-Security-Policy"} {
 					w.Header().Del(name)
 				}
-				h.fetchError(w, e, err)
+				h.fetchError(w, e, bucket, key, err)
 				return
 			}
 			w.WriteHeader(status)
 		}
 		if k > 0 {
+			_ = rc.SetWriteDeadline(time.Now().Add(h.progressTimeout()))
 			if _, werr := w.Write(buf[:k]); werr != nil {
 				return // the client went away; the fetch goes on
 			}
@@ -296,22 +378,37 @@ func singleRange(v string, size int64) (ok bool, off, n int64) {
 	return true, start, end - start + 1
 }
 
-// fetchError answers a fetch that gave no object.
-func (h *Handler) fetchError(w http.ResponseWriter, e *httpapi.Reply, err error) {
+// fetchError answers a fetch that gave no object. The client hears what
+// happened in words that name no origin, address or path; the log holds
+// the detail beside the request id (docs/SERVING.md §3.4).
+func (h *Handler) fetchError(w http.ResponseWriter, e *httpapi.Reply, bucket, key string, err error) {
 	var fe *pull.FetchError
 	switch {
 	case errors.As(err, &fe):
 		if fe.Outcome == pull.OutcomeSlowDown {
 			w.Header().Set("Retry-After", "1")
 		}
-		e.Failf(outcomeFailure(fe.Outcome), fe.Message)
+		h.logger().Warn("object request", "request", e.ID, "bucket", bucket, "key", key, "outcome", fe.Outcome, "error", fe.Message)
+		e.Failf(outcomeFailure(fe.Outcome), outcomeMessages[fe.Outcome])
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		// The client went away (or half-closed): net/http would send an
 		// empty 200 for a handler that writes nothing.
 		panic(http.ErrAbortHandler)
 	default:
-		e.Failf(httpapi.MirrorFailed, err.Error())
+		h.internal(e, "fetching the object", err)
 	}
+}
+
+// outcomeMessages are what a client is told of each failed fetch.
+var outcomeMessages = map[pull.Outcome]string{
+	pull.OutcomeNotFound:  "no such object here or at its origin",
+	pull.OutcomeFailed:    "the object could not be fetched from its origin",
+	pull.OutcomeTooLarge:  "the object is larger than this gateway stores",
+	pull.OutcomeCut:       "the origin's body was cut short",
+	pull.OutcomeTooSlow:   "the origin sent the object too slowly",
+	pull.OutcomeBadDigest: "the origin's body did not match its Content-MD5",
+	pull.OutcomeStoreErr:  "the object could not be stored",
+	pull.OutcomeSlowDown:  "this gateway is fetching as much as it may; try again",
 }
 
 // outcomeFailure is how a fetch's outcome is answered: the origin's 404
@@ -327,11 +424,14 @@ func outcomeFailure(o pull.Outcome) httpapi.Failure {
 	return httpapi.MirrorFailed
 }
 
-func (h *Handler) internal(e *httpapi.Reply, doing string, err error) {
-	logger := h.Logger
-	if logger == nil {
-		logger = slog.Default()
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
 	}
-	logger.Error("object request", "request", e.ID, "doing", doing, "error", err)
+	return slog.Default()
+}
+
+func (h *Handler) internal(e *httpapi.Reply, doing string, err error) {
+	h.logger().Error("object request", "request", e.ID, "doing", doing, "error", err)
 	e.Failf(httpapi.InternalError, "the gateway failed "+doing)
 }

@@ -212,7 +212,7 @@ func TestZeroHandlerWithAStore(t *testing.T) {
 	resp, err := http.Get(zero.URL + "/bkt/k")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusFailedDependency, resp.StatusCode)
-	assert.Contains(t, errorCode(t, resp).Message, "dial guard")
+	assert.Equal(t, "MirrorFailed", errorCode(t, resp).Code)
 	assert.Zero(t, o.hits.Load(), "the default Fetcher guards its dials")
 
 	_, err = body(g.do("GET", "/bkt/stored"))

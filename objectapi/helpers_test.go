@@ -31,6 +31,25 @@ type gateway struct {
 	handler *Handler
 	configs *bucketconfig.Registry
 	srv     *httptest.Server
+	logs    *lockedBuffer // the handler's log
+}
+
+// lockedBuffer is a log sink safe for concurrent writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // quietLogger drops the fetch lines of tests.
@@ -47,7 +66,8 @@ func newGateway(t *testing.T, setup ...func(*pull.Fetcher)) *gateway {
 	for _, s := range setup {
 		s(g.fetcher)
 	}
-	g.handler = &Handler{Store: store, Fetcher: g.fetcher, Registry: g.configs, Logger: quietLogger}
+	g.logs = &lockedBuffer{}
+	g.handler = &Handler{Store: store, Fetcher: g.fetcher, Registry: g.configs, Logger: slog.New(slog.NewTextHandler(g.logs, nil))}
 	g.srv = httptest.NewServer(g.handler)
 	// Bytes as the gateway sent them: no transparent gunzip.
 	g.srv.Client().Transport.(*http.Transport).DisableCompression = true
@@ -118,6 +138,27 @@ func errorCode(t *testing.T, resp *http.Response) httpapi.JSONError {
 	require.Equal(t, resp.Header.Get("X-Request-Id"), e.RequestID)
 	require.Regexp(t, `^[0-9a-f]{16}$`, e.RequestID, "16 hex digits, as on every API")
 	return e
+}
+
+// detail reads an error answer and returns what the gateway logged of it
+// beside its request id: the detail a client is not told.
+func (g *gateway) detail(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	_, line := g.answerAndLog(t, resp)
+	return line
+}
+
+// answerAndLog reads an error answer and the gateway's log line of it.
+func (g *gateway) answerAndLog(t *testing.T, resp *http.Response) (httpapi.JSONError, string) {
+	t.Helper()
+	e := errorCode(t, resp)
+	for _, line := range strings.Split(g.logs.String(), "\n") {
+		if strings.Contains(line, "request="+e.RequestID) {
+			return e, line
+		}
+	}
+	t.Fatalf("nothing was logged for request %s (%s: %s)", e.RequestID, e.Code, e.Message)
+	return e, ""
 }
 
 // origin is a loopback origin that counts its requests and answers with

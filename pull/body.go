@@ -35,22 +35,29 @@ func (f *Fetcher) spoolFor(upload Upload) (io.ReaderAt, io.Writer, func(), error
 }
 
 // copyBody copies the origin's body to w, growing the flight as bytes
-// land, within the size limit and the idle timeout (on which it calls
-// cancel, the origin request's).
+// land, within the size limit, the idle timeout and the minimum rate. The
+// clock of both runs only while the copy is blocked reading the origin:
+// the gateway's own spool writes and hashing are never taken for the
+// origin's silence (docs/SERVING.md §3.5). On the idle timeout it calls
+// cancel, the origin request's, which is what unblocks the read.
 func (f *Fetcher) copyBody(cancel context.CancelFunc, fl *flight, w io.Writer, body io.Reader, length int64) (int64, error) {
 	idle := f.idleTimeout()
-	stalled := make(chan struct{})
-	timer := time.AfterFunc(idle, func() { close(stalled); cancel() })
-	defer timer.Stop()
+	stalled := errors.New("stalled")
+	timer := time.AfterFunc(idle, cancel)
+	timer.Stop()
+	rate := rateMeter{min: f.minRate(), window: f.rateWindow()}
 	buf := make([]byte, 256<<10)
 	var n int64
 	limit := f.maxObjectSize()
 	for {
+		timer.Reset(idle)
+		began := time.Now()
 		k, rerr := body.Read(buf)
+		waited := time.Since(began)
+		if !timer.Stop() {
+			rerr = stalled // the timer fired: the read was cut by it
+		}
 		if k > 0 {
-			if !timer.Reset(idle) {
-				return n, &FetchError{Outcome: OutcomeCut, Message: fmt.Sprintf("no body byte from the origin for %v", idle)}
-			}
 			if n+int64(k) > limit {
 				return n, &FetchError{Outcome: OutcomeTooLarge,
 					Message: fmt.Sprintf("the origin's body passed the %d bytes this gateway stores", limit)}
@@ -61,21 +68,48 @@ func (f *Fetcher) copyBody(cancel context.CancelFunc, fl *flight, w io.Writer, b
 			n += int64(k)
 			fl.grow(k)
 		}
-		if errors.Is(rerr, io.EOF) {
+		switch {
+		case rerr == stalled:
+			return n, &FetchError{Outcome: OutcomeCut, Message: fmt.Sprintf("no body byte from the origin for %v", idle)}
+		case errors.Is(rerr, io.EOF):
 			return n, nil
-		}
-		if rerr != nil {
-			select {
-			case <-stalled:
-				return n, &FetchError{Outcome: OutcomeCut, Message: fmt.Sprintf("no body byte from the origin for %v", idle)}
-			default:
-			}
+		case rerr != nil:
 			return n, &FetchError{Outcome: OutcomeCut, Message: "the origin's body broke off: " + rerr.Error()}
-		}
-		if length >= 0 && n > length {
+		case length >= 0 && n > length:
 			return n, &FetchError{Outcome: OutcomeCut, Message: "the origin sent more than its Content-Length"}
 		}
+		if slow := rate.add(k, waited); slow != "" {
+			return n, &FetchError{Outcome: OutcomeTooSlow, Message: slow}
+		}
 	}
+}
+
+// rateMeter holds an origin to a minimum rate: over each window of time
+// spent waiting for it, it must have sent min bytes a second. An origin
+// that trickles a byte just inside the idle timeout would otherwise hold a
+// fetch slot for the whole fetch timeout.
+type rateMeter struct {
+	min    int64
+	window time.Duration
+	bytes  int64
+	waited time.Duration
+}
+
+// add counts k bytes that took d to arrive, and says why the origin is
+// too slow once a window is full below the rate ("" while it is not).
+func (m *rateMeter) add(k int, d time.Duration) string {
+	m.bytes += int64(k)
+	m.waited += d
+	if m.waited < m.window {
+		return ""
+	}
+	bytes, waited := m.bytes, m.waited
+	m.bytes, m.waited = 0, 0
+	if float64(bytes) >= float64(m.min)*waited.Seconds() {
+		return ""
+	}
+	return fmt.Sprintf("the origin sent %d bytes in %v, less than the %d bytes a second this gateway waits for", bytes,
+		waited.Round(time.Millisecond), m.min)
 }
 
 // verify checks the length and, when the origin sent one, Content-MD5.

@@ -24,6 +24,8 @@ const (
 	DefaultFetchTimeout  = time.Hour
 	DefaultMaxObjectSize = 5 << 30
 	DefaultMaxFetches    = 64
+	DefaultMinRate       = 1024
+	DefaultRateWindow    = 30 * time.Second
 )
 
 // Fetcher fetches missing objects from their origins and commits them to
@@ -57,6 +59,16 @@ type Fetcher struct {
 	// Past it a new fetch is refused with SlowDown; joining a running one
 	// never is.
 	MaxFetches int
+	// MaxBucketFetches is the most fetches of one bucket running at once
+	// (default: a quarter of MaxFetches, at least 1), so that slow origins
+	// of one bucket can not take every slot.
+	MaxBucketFetches int
+	// MinRate is the fewest bytes a second an origin may send, measured
+	// over each RateWindow of time spent waiting for it (DefaultMinRate,
+	// DefaultRateWindow): a slower origin ends its fetch with
+	// OutcomeTooSlow, freeing its slot.
+	MinRate    int64
+	RateWindow time.Duration
 	// NegativeTTL, when positive, remembers an origin's 404 for that long,
 	// so that the next GET of the key is answered without asking again.
 	NegativeTTL time.Duration
@@ -81,6 +93,7 @@ type Fetcher struct {
 	transport *http.Transport
 	mu        sync.Mutex
 	flights   map[flightKey]*flight
+	perBucket map[string]int // running fetches of each bucket
 	negative  map[flightKey]time.Time
 	// negativeSwept is the size of negative after its last sweep.
 	negativeSwept int
@@ -97,6 +110,11 @@ func (f *Fetcher) idleTimeout() time.Duration  { return orDefault(f.IdleTimeout,
 func (f *Fetcher) fetchTimeout() time.Duration { return orDefault(f.FetchTimeout, DefaultFetchTimeout) }
 func (f *Fetcher) maxObjectSize() int64        { return orDefault(f.MaxObjectSize, DefaultMaxObjectSize) }
 func (f *Fetcher) maxFetches() int             { return orDefault(f.MaxFetches, DefaultMaxFetches) }
+func (f *Fetcher) minRate() int64              { return orDefault(f.MinRate, DefaultMinRate) }
+func (f *Fetcher) rateWindow() time.Duration   { return orDefault(f.RateWindow, DefaultRateWindow) }
+func (f *Fetcher) maxBucketFetches() int {
+	return orDefault(f.MaxBucketFetches, max(1, f.maxFetches()/4))
+}
 
 func (f *Fetcher) logger() *slog.Logger {
 	if f.Logger != nil {
@@ -117,13 +135,14 @@ func (f *Fetcher) init() {
 	f.once.Do(func() {
 		f.transport = f.newTransport()
 		f.flights = map[flightKey]*flight{}
+		f.perBucket = map[string]int{}
 		f.negative = map[flightKey]time.Time{}
 		f.shutdown, f.cancel = context.WithCancel(context.Background())
 	})
 }
 
 // Fetch returns the object of a fetch decision: it joins the running
-// fetch of (bucket, key, first URL), or starts one, and waits until the
+// fetch of (bucket, key), whatever its decision's URLs, or starts one, and waits until the
 // origin has answered with its headers. The fetch runs on whatever ctx
 // does: ctx ends only this caller's wait.
 //
@@ -133,7 +152,7 @@ func (f *Fetcher) Fetch(ctx context.Context, bucket, key string, d *mirror.Decis
 		return nil, errors.New("pull: Fetch needs a fetch decision")
 	}
 	f.init()
-	k := flightKey{bucket, key, d.URLs[0]}
+	k := flightKey{bucket, key}
 	f.mu.Lock()
 	if until, ok := f.negative[k]; ok {
 		if time.Now().Before(until) {
@@ -144,14 +163,21 @@ func (f *Fetcher) Fetch(ctx context.Context, bucket, key string, d *mirror.Decis
 	}
 	fl, joined := f.flights[k]
 	if !joined {
-		if running := len(f.flights); running >= f.maxFetches() {
+		var full string
+		switch running, ofBucket := len(f.flights), f.perBucket[bucket]; {
+		case running >= f.maxFetches():
+			full = fmt.Sprintf("%d fetches are running, the most this gateway runs at once", running)
+		case ofBucket >= f.maxBucketFetches():
+			full = fmt.Sprintf("%d fetches of this bucket are running, the most this gateway runs for one bucket", ofBucket)
+		}
+		if full != "" {
 			f.mu.Unlock()
 			f.Hooks.fetch(FetchResult{Bucket: bucket, Key: key, Rule: d.Rule, Outcome: OutcomeSlowDown})
-			return nil, &FetchError{Outcome: OutcomeSlowDown,
-				Message: fmt.Sprintf("%d fetches are running, the most this gateway runs at once", running)}
+			return nil, &FetchError{Outcome: OutcomeSlowDown, Message: full}
 		}
 		fl = newFlight(k)
 		f.flights[k] = fl
+		f.perBucket[bucket]++
 		f.running.Add(1)
 		go f.run(fl, d)
 	}
@@ -212,6 +238,9 @@ func (f *Fetcher) run(fl *flight, d *mirror.Decision) {
 	// that the next GET starts afresh (or, after a commit, hits).
 	f.mu.Lock()
 	delete(f.flights, fl.key)
+	if f.perBucket[fl.key.bucket]--; f.perBucket[fl.key.bucket] == 0 {
+		delete(f.perBucket, fl.key.bucket)
+	}
 	if res.Outcome == OutcomeNotFound && f.NegativeTTL > 0 {
 		f.remember404(fl.key)
 	}

@@ -35,7 +35,10 @@ type flight struct {
 	release  func()
 }
 
-type flightKey struct{ bucket, key, url string }
+// flightKey names a flight: one per (bucket, key), as the store holds one
+// object per key, so concurrent misses join whatever their query and
+// headers (docs/SERVING.md §3.1).
+type flightKey struct{ bucket, key string }
 
 func newFlight(k flightKey) *flight {
 	return &flight{key: k, started: make(chan struct{}), progress: make(chan struct{}), info: ObjectInfo{Size: -1}}

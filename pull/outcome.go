@@ -10,6 +10,7 @@ const (
 	OutcomeFailed    Outcome = "failed"     // every origin failed, or answered another status
 	OutcomeTooLarge  Outcome = "too_large"  // over MaxObjectSize
 	OutcomeCut       Outcome = "cut_short"  // the body ended early, broke off, or stalled
+	OutcomeTooSlow   Outcome = "too_slow"   // the origin sent under MinRate
 	OutcomeBadDigest Outcome = "bad_digest" // Content-MD5 did not match
 	OutcomeStoreErr  Outcome = "store_error"
 	OutcomeSlowDown  Outcome = "slow_down" // refused: MaxFetches were running

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -82,6 +83,9 @@ func keptHeaders(h http.Header) http.Header {
 	size := 0
 	for _, name := range KeptHeaders {
 		v := h.Get(name)
+		if name == "Content-Encoding" {
+			v = StripAWSChunked(v)
+		}
 		if v == "" || !httpguts.ValidHeaderFieldValue(v) || !utf8.ValidString(v) {
 			continue
 		}
@@ -106,4 +110,27 @@ func (i *ObjectInfo) ContentType() string {
 		return ct
 	}
 	return "application/octet-stream"
+}
+
+// StripAWSChunked drops the aws-chunked token from a Content-Encoding.
+// It names the framing of a streaming-signed upload (S3's
+// STREAMING-AWS4-HMAC-SHA256-PAYLOAD), not a coding of the stored bytes,
+// yet S3-compatible servers keep it with an object, and an origin that is
+// one may send it back: a kept Content-Encoding never holds it, on the miss
+// or on the hit, whatever the store.
+func StripAWSChunked(v string) string {
+	var kept []string
+	found := false
+	for _, tok := range strings.Split(v, ",") {
+		t := strings.TrimSpace(tok)
+		if strings.EqualFold(t, "aws-chunked") {
+			found = true
+		} else if t != "" {
+			kept = append(kept, t)
+		}
+	}
+	if !found {
+		return v // kept verbatim, as stored
+	}
+	return strings.Join(kept, ", ")
 }

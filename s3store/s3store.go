@@ -212,7 +212,7 @@ func objectInfo(i minio.ObjectInfo) pull.ObjectInfo {
 			h.Set(name, v)
 		}
 	}
-	if v := stripAWSChunked(h.Get("Content-Encoding")); v != "" {
+	if v := pull.StripAWSChunked(h.Get("Content-Encoding")); v != "" {
 		h.Set("Content-Encoding", v)
 	} else {
 		h.Del("Content-Encoding")
@@ -224,28 +224,6 @@ func objectInfo(i minio.ObjectInfo) pull.ObjectInfo {
 	}
 	return pull.ObjectInfo{Size: i.Size, ETag: i.UserMetadata[metaETag], LastModified: i.LastModified, Header: h,
 		StorageClass: i.UserMetadata[metaStorageClass]}
-}
-
-// stripAWSChunked drops the aws-chunked token from a Content-Encoding.
-// It names the framing of a streaming-signed upload (S3's
-// STREAMING-AWS4-HMAC-SHA256-PAYLOAD), not a coding of the stored bytes,
-// yet some S3-compatible servers keep it with the object; Commit never
-// sends it, but objects written by other tools may carry it.
-func stripAWSChunked(v string) string {
-	var kept []string
-	found := false
-	for _, tok := range strings.Split(v, ",") {
-		t := strings.TrimSpace(tok)
-		if strings.EqualFold(t, "aws-chunked") {
-			found = true
-		} else if t != "" {
-			kept = append(kept, t)
-		}
-	}
-	if !found {
-		return v // kept verbatim, as stored
-	}
-	return strings.Join(kept, ", ")
 }
 
 type object struct {

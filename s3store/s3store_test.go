@@ -156,21 +156,7 @@ func TestForeignAWSChunkedCodingIsDropped(t *testing.T) {
 	}
 }
 
-func TestStripAWSChunked(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                       "",
-		"gzip":                   "gzip",
-		"gzip,br":                "gzip,br", // untouched: verbatim
-		"aws-chunked":            "",
-		"AWS-Chunked":            "",
-		"aws-chunked,gzip":       "gzip",
-		"gzip, aws-chunked":      "gzip",
-		"aws-chunked, gzip , br": "gzip, br",
-		"aws-chunkedx":           "aws-chunkedx",
-	} {
-		assert.Equal(t, want, stripAWSChunked(in), "%q", in)
-	}
-}
+// TestStripAWSChunked moved to pull/store_test.go with StripAWSChunked.
 
 // A configuration over 1 MiB reads back whole, not cut; one over
 // MaxConfigSize is refused on the way in, and one another tool stored

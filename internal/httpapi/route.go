@@ -29,6 +29,12 @@ func (rt Router) Route(r *http.Request) (bucket, key string) {
 	return bucket, key
 }
 
+// VirtualHost reports whether a request names its bucket in the Host.
+func (rt Router) VirtualHost(r *http.Request) bool {
+	_, ok := rt.hostBucket(r.Host)
+	return ok
+}
+
 // hostBucket is the bucket named by a Host of BUCKET.Domain.
 func (rt Router) hostBucket(host string) (string, bool) {
 	if rt.Domain == "" {

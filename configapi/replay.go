@@ -1,0 +1,76 @@
+package configapi
+
+import (
+	"crypto/sha256"
+	"sync"
+	"time"
+
+	"github.com/mirrorkit/mirror/internal/httpapi"
+)
+
+// QingStor's signature can not cover a body: a captured PUT's
+// Authorization would install any body for as long as its Date is
+// accepted. So a write's signature is remembered with what it wrote, and
+// a second write carrying it is refused when it would write something
+// else, and answered as done, without writing again, when it is the same
+// (docs/SERVING.md §4.3). The memory is per gateway.
+
+// maxSeenWrites bounds the remembered signatures: each costs about 150
+// bytes, and only a holder of a key can add one.
+const maxSeenWrites = 1 << 16
+
+// seenWrites remembers the signatures of the writes taken in the window
+// in which they could be replayed.
+type seenWrites struct {
+	mu   sync.Mutex
+	seen map[string]seenWrite
+}
+
+type seenWrite struct {
+	what  [sha256.Size]byte // method and body
+	until time.Time
+}
+
+// replay says what to do with a write signed sig: ok to go on (it was
+// remembered, and forget must be called if it fails), done when the same
+// write was taken before, or a refusal.
+func (s *seenWrites) replay(sig, method string, body []byte, now time.Time) (ok, done bool, e *httpapi.Error) {
+	h := sha256.New()
+	h.Write([]byte(method + "\n"))
+	h.Write(body)
+	var what [sha256.Size]byte
+	h.Sum(what[:0])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[string]seenWrite{}
+	}
+	if w, found := s.seen[sig]; found && now.Before(w.until) {
+		if w.what == what {
+			return false, true, nil
+		}
+		return false, false, httpapi.Fail(httpapi.AccessDenied, "this signature was already used for another write; sign each write afresh")
+	}
+	if len(s.seen) >= maxSeenWrites {
+		for k, w := range s.seen {
+			if !now.Before(w.until) {
+				delete(s.seen, k)
+			}
+		}
+		if len(s.seen) >= maxSeenWrites {
+			return false, false, httpapi.Fail(httpapi.SlowDown, "too many configuration writes in the last half hour; try again later")
+		}
+	}
+	// A Date is taken up to MaxClockSkew either side of now, and then its
+	// signature is good for as long again.
+	s.seen[sig] = seenWrite{what, now.Add(2 * httpapi.MaxClockSkew)}
+	return true, false, nil
+}
+
+// forget drops a signature whose write failed, so that the same write may
+// be sent again.
+func (s *seenWrites) forget(sig string) {
+	s.mu.Lock()
+	delete(s.seen, sig)
+	s.mu.Unlock()
+}

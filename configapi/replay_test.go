@@ -1,0 +1,74 @@
+package configapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mirrorkit/mirror"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	qssigner "github.com/yunify/qingstor-sdk-go/v3/request/signer"
+)
+
+// Finding 5 of issue 16: a captured QingStor PUT, whose signature can not
+// cover its body, installed any body for as long as its Date was taken.
+// Now a signature is taken for one write: the same write again is answered
+// as done and not made twice; another body, or another method, is refused.
+func TestCapturedQingStorWriteCannotBeReplayed(t *testing.T) {
+	s := newAPIServer(t, false)
+	var changes []string
+	s.registry.ObserveChange = func(_ string, f mirror.Format, op string) { changes = append(changes, string(f)+" "+op) }
+	date := time.Now().UTC().Format(http.TimeFormat)
+	signed := func(method, body string) *http.Request {
+		req, err := http.NewRequest(method, s.URL+"/my-bucket?mirror", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Date", date)
+		req.Header.Set("Content-Type", "application/json")
+		require.NoError(t, (&qssigner.QingStorSigner{AccessKeyID: "ADMIN", SecretAccessKey: "admin-secret"}).WriteSignature(req))
+		return req
+	}
+	send := func(req *http.Request, body string) (int, qsError) {
+		again, err := http.NewRequest(req.Method, req.URL.String(), strings.NewReader(body))
+		require.NoError(t, err)
+		again.Header = req.Header.Clone()
+		resp, err := http.DefaultClient.Do(again)
+		require.NoError(t, err)
+		return readQS(t, resp)
+	}
+	good := `{"source_site":"https://good.example.com"}`
+	captured := signed("PUT", good)
+	status, _ := send(captured, good)
+	require.Equal(t, 200, status)
+
+	status, e := send(captured, `{"source_site":"http://evil.example.org"}`)
+	assert.Equal(t, 403, status, "the captured signature with another body")
+	assert.Equal(t, "permission_denied", e.Code)
+	status, _ = send(captured, good)
+	assert.Equal(t, 200, status, "the same write again is answered as done")
+	assert.Equal(t, []string{"qingstor put"}, changes, "and not made twice")
+
+	_, doc, err := s.store.GetConfig(context.Background(), "my-bucket")
+	require.NoError(t, err)
+	assert.Equal(t, good, string(doc), "the attacker's body was never stored")
+
+	// A DELETE replayed is answered as done, and removes nothing more.
+	del := signed("DELETE", "")
+	status, _ = send(del, "")
+	assert.Equal(t, 204, status)
+	status, _ = send(del, "")
+	assert.Equal(t, 204, status)
+	assert.Equal(t, []string{"qingstor put", "qingstor delete"}, changes)
+
+	// A write that was refused is not remembered: sent again, it is judged
+	// again, never answered as done.
+	date = time.Now().Add(time.Second).UTC().Format(http.TimeFormat)
+	broken := signed("PUT", `{"source_site": 5}`)
+	for range 2 {
+		status, e = send(broken, `{"source_site": 5}`)
+		assert.Equal(t, 400, status)
+		assert.Equal(t, "invalid_argument", e.Code)
+	}
+}
