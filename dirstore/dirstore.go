@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/internal/tmpfile"
 	"github.com/mirrorkit/mirror/pull"
 )
 
@@ -53,6 +54,10 @@ type Store struct {
 	// synced into the root: a PutConfig is durable only if the directory
 	// holding it is.
 	configDurable atomic.Bool
+	// swept is closed when the sweep Open started has ended; closing
+	// asks it to stop early.
+	swept   chan struct{}
+	closing atomic.Bool
 }
 
 // maxCachedDirs bounds the directories a DirStore keeps open.
@@ -67,11 +72,63 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{root: root}, nil
+	s := &Store{root: root, swept: make(chan struct{})}
+	go func() {
+		defer close(s.swept)
+		_, _ = s.sweep()
+	}()
+	return s, nil
 }
 
-// Close releases the directory.
+// sweep removes the temporary files no process holds: those a gateway
+// killed mid-write left (every writer holds its file's lock while it has
+// it open, so a second gateway on the same directory loses nothing). It
+// runs when the store opens, beside the requests.
+func (s *Store) sweep() (removed int, err error) {
+	dirs := []string{"config"}
+	buckets, err := fs.ReadDir(s.root.FS(), "objects")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, err
+	}
+	for _, b := range buckets {
+		fans, err := fs.ReadDir(s.root.FS(), path.Join("objects", b.Name()))
+		if err != nil {
+			continue
+		}
+		for _, fan := range fans {
+			dirs = append(dirs, path.Join("objects", b.Name(), fan.Name()))
+		}
+	}
+	for _, dir := range dirs {
+		if s.closing.Load() {
+			break
+		}
+		names, err := fs.ReadDir(s.root.FS(), dir)
+		if err != nil {
+			continue
+		}
+		for _, n := range names {
+			if !strings.HasPrefix(n.Name(), ".tmp-") {
+				continue
+			}
+			name := path.Join(dir, n.Name())
+			f, err := s.root.OpenFile(name, os.O_RDWR, 0)
+			if err != nil {
+				continue
+			}
+			if tmpfile.Lock(f) == nil && s.root.Remove(name) == nil {
+				removed++
+			}
+			f.Close()
+		}
+	}
+	return removed, nil
+}
+
+// Close releases the directory, once the sweep of Open has stopped.
 func (s *Store) Close() error {
+	s.closing.Store(true)
+	<-s.swept
 	s.dirs.Range(func(_, r any) bool {
 		r.(*os.Root).Close()
 		return true
@@ -261,6 +318,11 @@ func (s *Store) Create(_ context.Context, bucket, key string) (pull.Upload, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := tmpfile.Lock(f); err != nil {
+		f.Close()
+		_ = s.root.Remove(tmp)
+		return nil, err
+	}
 	return &dirUpload{s: s, f: f, tmp: tmp, name: name, dir: dir, key: key}, nil
 }
 
@@ -387,15 +449,21 @@ func (s *Store) PutConfig(_ context.Context, bucket string, format mirror.Format
 	if err != nil {
 		return err
 	}
+	if err := tmpfile.Lock(f); err != nil {
+		f.Close()
+		_ = s.root.Remove(tmp)
+		return err
+	}
 	_, err = f.Write(append([]byte(storedFormat(format)+"\n"), doc...))
 	if err == nil {
 		err = f.Sync()
 	}
+	if err == nil {
+		// Renamed while open, so while locked: a sweep never takes it.
+		err = s.root.Rename(tmp, path.Join("config", bucket))
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = s.root.Rename(tmp, path.Join("config", bucket))
 	}
 	if err != nil {
 		_ = s.root.Remove(tmp)

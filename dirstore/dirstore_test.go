@@ -156,3 +156,36 @@ func FuzzDirStoreKey(f *testing.F) {
 		}
 	})
 }
+
+// Issue 16, finding 6: a gateway killed mid-write left its .tmp- files
+// for ever. Opening the store removes those no process holds, and keeps
+// the one a running writer (another gateway on the directory) holds.
+func TestStaleTempFilesAreSwept(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	held, err := s.Create(context.Background(), "bkt", "being-written")
+	require.NoError(t, err)
+	defer held.Abort()
+	_, _ = io.WriteString(held, "half")
+	// What kill -9 leaves: temporary files nobody holds.
+	d, _, err := objectPath("bkt", "k")
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, d), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, d, ".tmp-0123456789abcdef"), []byte("left"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "config"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config", ".tmp-0123456789abcdef"), []byte("left"), 0o644))
+	require.Len(t, storeFiles(t, dir), 3)
+
+	second, err := Open(dir) // another gateway, or this one restarted
+	require.NoError(t, err)
+	<-second.swept
+	require.NoError(t, second.Close())
+	files := storeFiles(t, dir)
+	assert.Len(t, files, 1, "only the held file is left: %v", files)
+	require.NoError(t, held.Commit(context.Background(), pull.ObjectInfo{Size: 4, ETag: "e"}), "the held write still commits")
+	got, err := get(t, s, "bkt", "being-written")
+	require.NoError(t, err)
+	assert.Equal(t, "half", got)
+	require.NoError(t, s.Close())
+}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/mirrorkit/mirror/internal/tmpfile"
 )
 
 // The body of a fetch: where it is spooled, how it is copied there within
@@ -22,7 +24,7 @@ func (f *Fetcher) spoolFor(upload Upload) (io.ReaderAt, io.Writer, func(), error
 	if ra, ok := upload.(io.ReaderAt); ok {
 		return ra, upload, upload.Abort, nil
 	}
-	tmp, err := os.CreateTemp(f.SpoolDir, "mirror-spool-*")
+	tmp, err := tmpfile.Create(f.SpoolDir, spoolPrefix+"*")
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -33,6 +35,9 @@ func (f *Fetcher) spoolFor(upload Upload) (io.ReaderAt, io.Writer, func(), error
 	}
 	return tmp, io.MultiWriter(tmp, upload), release, nil
 }
+
+// spoolPrefix starts the names of a Fetcher's own spool files.
+const spoolPrefix = "mirror-spool-"
 
 // copyBody copies the origin's body to w, growing the flight as bytes
 // land, within the size limit, the idle timeout and the minimum rate. The

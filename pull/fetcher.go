@@ -10,8 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"time"
+
+	"github.com/mirrorkit/mirror/internal/tmpfile"
 
 	"github.com/mirrorkit/mirror"
 )
@@ -138,6 +141,14 @@ func (f *Fetcher) init() {
 		f.perBucket = map[string]int{}
 		f.negative = map[flightKey]time.Time{}
 		f.shutdown, f.cancel = context.WithCancel(context.Background())
+		// Spools a killed gateway left behind; those in use are held.
+		go func() {
+			dir := f.SpoolDir
+			if dir == "" {
+				dir = os.TempDir()
+			}
+			_, _ = tmpfile.Sweep(dir, spoolPrefix)
+		}()
 	})
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/internal/tmpfile"
 	"github.com/mirrorkit/mirror/pull"
 )
 
@@ -259,7 +260,7 @@ func (s *Store) Create(_ context.Context, bucket, key string) (pull.Upload, erro
 	if !mirror.ValidBucket(bucket) {
 		return nil, fmt.Errorf("s3store: invalid bucket name %q", bucket)
 	}
-	f, err := os.CreateTemp(s.SpoolDir, "mirror-s3-*")
+	f, err := tmpfile.Create(s.SpoolDir, spoolPrefix+"*")
 	if err != nil {
 		return nil, err
 	}
@@ -410,6 +411,20 @@ func (s *Store) DeleteConfig(ctx context.Context, bucket string) error {
 		return nil
 	}
 	return err
+}
+
+// spoolPrefix starts the names of the spool files in SpoolDir.
+const spoolPrefix = "mirror-s3-"
+
+// SweepSpool removes the spool files in SpoolDir that no process holds:
+// those a gateway killed mid-fetch left. Every upload holds its spool's
+// lock while it has it open, so gateways sharing SpoolDir lose nothing.
+func (s *Store) SweepSpool() (removed int, err error) {
+	dir := s.SpoolDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	return tmpfile.Sweep(dir, spoolPrefix)
 }
 
 // EnsureBucket makes the store's bucket when it is missing.

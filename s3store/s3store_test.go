@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -192,4 +193,19 @@ func TestLargeConfigsReadBackWhole(t *testing.T) {
 	_, got, err = s.GetConfig(ctx, "foreign")
 	assert.ErrorContains(t, err, "over the")
 	assert.Equal(t, 0, len(got), "no document, not a cut one")
+}
+
+// Issue 16, finding 6: spool files of a gateway killed mid-fetch stayed.
+// SweepSpool removes those no process holds, never one being written.
+func TestStaleSpoolFilesAreSwept(t *testing.T) {
+	s := newStore(t)
+	up, err := s.Create(context.Background(), "bkt", "k")
+	require.NoError(t, err)
+	defer up.Abort()
+	require.NoError(t, os.WriteFile(filepath.Join(s.SpoolDir, spoolPrefix+"left"), []byte("x"), 0o600))
+	n, err := s.SweepSpool()
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	entries, _ := os.ReadDir(s.SpoolDir)
+	assert.Len(t, entries, 1, "the spool being written stays")
 }

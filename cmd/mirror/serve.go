@@ -73,7 +73,7 @@ type serveConfig struct {
 	bosInsecureHTTP        bool
 	fetcher                pull.Fetcher
 	maxObjectSize          bytesFlag
-	grace                  time.Duration
+	grace, progress        time.Duration
 	logFormat              string
 	readHeader, idleClient time.Duration
 }
@@ -101,6 +101,9 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	c.maxObjectSize = pull.DefaultMaxObjectSize
 	fs.Var(&c.maxObjectSize, "max-object-size", "largest object fetched, in decimal `bytes`")
 	fs.IntVar(&c.fetcher.MaxFetches, "max-fetches", pull.DefaultMaxFetches, "most fetches running at once")
+	fs.IntVar(&c.fetcher.MaxBucketFetches, "max-bucket-fetches", 0, "most fetches of one bucket running at once (0: a quarter of -max-fetches, at least 1)")
+	fs.Int64Var(&c.fetcher.MinRate, "min-rate", pull.DefaultMinRate, "fewest `bytes` a second an origin may send, over each 30 s spent waiting for it")
+	fs.DurationVar(&c.progress, "progress-timeout", objectapi.DefaultProgressTimeout, "longest one write to a client may block before the client is dropped")
 	fs.DurationVar(&c.fetcher.NegativeTTL, "negative-ttl", 0, "remember an origin's 404 this long (0: not at all)")
 	fs.DurationVar(&c.grace, "grace", defaultGrace, "on SIGINT or SIGTERM, how long running fetches may take to finish")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log lines as json or text")
@@ -125,6 +128,8 @@ func openStore(ctx context.Context, c *serveConfig) (gatewayStore, func(), error
 		if err := st.EnsureBucket(ctx); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", c.data, err)
 		}
+		// Spools a killed gateway left behind; those in use are held.
+		go func() { _, _ = st.SweepSpool() }()
 		return st, func() {}, nil
 	}
 	if strings.Contains(c.data, "://") {
@@ -151,14 +156,14 @@ func serve(e *env, c *serveConfig) int {
 		return 2
 	}
 	for name, d := range map[string]time.Duration{"config-ttl": c.configTTL, "dial-timeout": c.fetcher.DialTimeout, "header-timeout": c.fetcher.HeaderTimeout,
-		"idle-timeout": c.fetcher.IdleTimeout, "fetch-timeout": c.fetcher.FetchTimeout, "grace": c.grace} {
+		"idle-timeout": c.fetcher.IdleTimeout, "fetch-timeout": c.fetcher.FetchTimeout, "grace": c.grace, "progress-timeout": c.progress} {
 		if d <= 0 {
 			e.errorf("-%s must be positive", name)
 			return 2
 		}
 	}
-	if c.fetcher.NegativeTTL < 0 || c.fetcher.MaxFetches <= 0 {
-		e.errorf("-negative-ttl must not be negative, and -max-fetches must be positive")
+	if c.fetcher.NegativeTTL < 0 || c.fetcher.MaxFetches <= 0 || c.fetcher.MaxBucketFetches < 0 || c.fetcher.MinRate <= 0 {
+		e.errorf("-negative-ttl and -max-bucket-fetches must not be negative, and -max-fetches and -min-rate must be positive")
 		return 2
 	}
 	var handler slog.Handler
@@ -213,13 +218,19 @@ func serve(e *env, c *serveConfig) int {
 	f.Store, f.AllowPrivateOrigins, f.Resolve, f.Logger = store, c.allowPrivate, resolve, logger
 	f.MaxObjectSize, f.BOSInsecureHTTP = int64(c.maxObjectSize), c.bosInsecureHTTP
 	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
-	objects := &objectapi.Handler{Store: store, Fetcher: f, Registry: registry, Domain: c.domain, Logger: logger}
+	objects := &objectapi.Handler{Store: store, Fetcher: f, Registry: registry, Domain: c.domain, Logger: logger,
+		ProgressTimeout: c.progress}
 	configs := &configapi.Handler{Registry: registry, Credentials: creds, Domain: c.domain, Logger: logger}
 	m := newMetrics(f)
 	m.wire(f, objects, registry)
-	if code := loadBuckets(e, registry, c.buckets); code != 0 {
+	// The ready line comes first on standard error (docs/SERVING.md §5):
+	// the configurations -bucket stores are logged after it.
+	registry.Logger = slog.New(slog.DiscardHandler)
+	loaded, code := loadBuckets(e, registry, c.buckets)
+	if code != 0 {
 		return code
 	}
+	registry.Logger = logger
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if configapi.IsConfigRequest(r) {
 			configs.ServeHTTP(w, r)
@@ -239,7 +250,12 @@ func serve(e *env, c *serveConfig) int {
 			e.errorf("-metrics: %v", err)
 			return 2
 		}
-		go func() { _ = http.Serve(metricsLn, m.handler()) }()
+		// The metrics listener is as exposed as any other: a client that
+		// trickles its request is cut as on the main one.
+		msrv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readHeaderTimeout,
+			WriteTimeout: readHeaderTimeout, IdleTimeout: clientIdleTimeout, MaxHeaderBytes: 16 << 10,
+			ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+		go func() { _ = msrv.Serve(metricsLn) }()
 		defer metricsLn.Close()
 	}
 
@@ -259,6 +275,9 @@ func serve(e *env, c *serveConfig) int {
 	}
 	// The ready line comes before any other line that holds a URL.
 	fmt.Fprintf(e.stderr, "listening on %s://%s\n", scheme, ln.Addr())
+	for _, b := range loaded {
+		logger.Info("configuration", "bucket", b[0], "file", b[1], "op", "put")
+	}
 	if metricsLn != nil {
 		logger.Info("metrics", "url", "http://"+metricsLn.Addr().String()+"/metrics")
 	}
@@ -321,24 +340,26 @@ func parseResolve(v string) (hostport, addr string, ok bool) {
 // loadBuckets stores each -bucket NAME=FILE as NAME's configuration, as a
 // PUT through the matching API would (a native document is stored too;
 // both APIs' GETs then answer "none set" for it).
-func loadBuckets(e *env, registry *bucketconfig.Registry, buckets []string) int {
+// It returns each bucket and file it stored.
+func loadBuckets(e *env, registry *bucketconfig.Registry, buckets []string) (loaded [][2]string, code int) {
 	for _, b := range buckets {
 		name, file, ok := strings.Cut(b, "=")
 		if !ok || !mirror.ValidBucket(name) {
 			e.errorf("-bucket %q: want NAME=FILE with a valid bucket name", b)
-			return 2
+			return nil, 2
 		}
 		data, err := os.ReadFile(file)
 		if err != nil {
 			e.errorf("%v", err)
-			return 2
+			return nil, 2
 		}
 		if err := registry.Put(context.Background(), name, mirror.FormatAuto, data); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				e.errorf("%s: %s", file, line)
 			}
-			return 2
+			return nil, 2
 		}
+		loaded = append(loaded, [2]string{name, file})
 	}
-	return 0
+	return loaded, 0
 }

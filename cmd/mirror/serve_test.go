@@ -56,6 +56,7 @@ type gatewayProcess struct {
 	url    string
 	stderr *lockedBuffer
 	done   chan error
+	before []string // the lines before the ready line
 }
 
 type lockedBuffer struct {
@@ -93,6 +94,7 @@ func startServe(t *testing.T, args ...string) *gatewayProcess {
 			break
 		}
 		require.NotContains(t, line, "://", "no line before the ready line holds a URL")
+		p.before = append(p.before, line)
 	}
 	go func() {
 		_, _ = io.Copy(p.stderr, lines)
