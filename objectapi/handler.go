@@ -218,6 +218,15 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	return p.ResponseWriter.Write(b)
 }
 
+// ReadFrom copies through a pooled streamChunk buffer: io.Copy would
+// otherwise give each answer a 32 KiB buffer of its own, pinned by a
+// client that stops reading.
+func (p *progressWriter) ReadFrom(r io.Reader) (int64, error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	return io.CopyBuffer(struct{ io.Writer }{p}, r, *bp)
+}
+
 // Unwrap lets http.ResponseController reach the connection.
 func (p *progressWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
 
@@ -285,10 +294,11 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 	h.stream(w, r, e, bucket, key, status, dl.Reader(ctx, off, n))
 }
 
-// streamChunk is the buffer a miss is streamed through: what a client
-// that stops reading pins until its progress deadline, so small (a
-// stalled reader of a miss costs well under 64 KiB; docs/SERVING.md §3.2).
-const streamChunk = 32 << 10
+// streamChunk is the buffer an answer is streamed through, a miss's or a
+// hit's: what a client that stops reading pins until its progress
+// deadline, so small (a stalled reader costs well under 64 KiB;
+// docs/SERVING.md §3.2).
+const streamChunk = 16 << 10
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, streamChunk); return &b }}
 

@@ -32,6 +32,8 @@ type gateway struct {
 	configs *bucketconfig.Registry
 	srv     *httptest.Server
 	logs    *lockedBuffer // the handler's log
+	// fetchLogs is the Fetcher's.
+	fetchLogs *lockedBuffer
 }
 
 // lockedBuffer is a log sink safe for concurrent writes.
@@ -62,7 +64,8 @@ func newGateway(t *testing.T, setup ...func(*pull.Fetcher)) *gateway {
 	t.Cleanup(func() { store.Close() })
 	g := &gateway{t: t, store: store}
 	g.configs = &bucketconfig.Registry{Store: store, Compiler: mirror.Compiler{AllowPrivateOrigins: true}, Logger: quietLogger}
-	g.fetcher = &pull.Fetcher{Store: store, AllowPrivateOrigins: true, Logger: quietLogger}
+	g.fetchLogs = &lockedBuffer{}
+	g.fetcher = &pull.Fetcher{Store: store, AllowPrivateOrigins: true, Logger: slog.New(slog.NewTextHandler(g.fetchLogs, nil))}
 	for _, s := range setup {
 		s(g.fetcher)
 	}

@@ -46,6 +46,31 @@ func (u *slowUpload) Commit(ctx context.Context, info pull.ObjectInfo) error {
 	return u.Upload.Commit(ctx, info)
 }
 
+// slowWriteStore's uploads take their time to write each piece.
+type slowWriteStore struct {
+	*dirstore.Store
+	delay time.Duration
+}
+
+type slowWriteUpload struct {
+	pull.Upload
+	io.ReaderAt
+	delay time.Duration
+}
+
+func (s *slowWriteStore) Create(ctx context.Context, b, k string) (pull.Upload, error) {
+	u, err := s.Store.Create(ctx, b, k)
+	if err != nil {
+		return nil, err
+	}
+	return &slowWriteUpload{u, u.(io.ReaderAt), s.delay}, nil
+}
+
+func (u *slowWriteUpload) Write(p []byte) (int, error) {
+	time.Sleep(u.delay)
+	return u.Upload.Write(p)
+}
+
 // An empty object has no last byte to hold back: its response still ends
 // only after the commit, and never cleanly when it is not stored.
 func TestEmptyObjectEndsAfterItsCommit(t *testing.T) {

@@ -1,7 +1,9 @@
 // Package bce is Baidu Cloud's request signature, BCE auth v1, as
 // github.com/baidubce/bce-sdk-go's auth package computes it: the origin
-// pull signs bos:// fetches with it, and the configuration API checks the
-// BOS SDK's requests with it.
+// pull signs bos:// fetches with it, the configuration API checks the BOS
+// SDK's requests with it (Verify: the Authorization header only), and the
+// object path checks BOS clients' reads with it (VerifyRequest: the header
+// or a presigned URL).
 //
 //	authorization = "bce-auth-v1/AK/TIMESTAMP/EXPIRE/SIGNED-HEADERS/SIGNATURE"
 //	signing key   = hex(HMAC-SHA256(SK, "bce-auth-v1/AK/TIMESTAMP/EXPIRE"))

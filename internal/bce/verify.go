@@ -10,6 +10,9 @@ import (
 	"github.com/mirrorkit/mirror/internal/httpapi"
 )
 
+// maxHeaderExpire is the longest EXPIRE the Authorization header may carry.
+const maxHeaderExpire = 3600
+
 // Verify checks a request's BCE auth v1 signature (docs/SERVING.md §4.3):
 // "bce-auth-v1/AK/TIMESTAMP/EXPIRE/SIGNED-HEADERS/SIGNATURE", host among
 // the signed headers, the timestamp at most httpapi.MaxClockSkew ahead, not
@@ -21,10 +24,28 @@ func Verify(r *http.Request, secret func(accessKeyID string) (string, bool), now
 	if auth == "" {
 		return "", httpapi.Fail(httpapi.AccessDenied, "the request is not signed")
 	}
-	malformed := func(why string) (string, *httpapi.Error) {
-		return "", httpapi.Fail(httpapi.MalformedAuthorization, "the Authorization header is invalid: "+why)
+	params := map[string]string{}
+	for k, v := range r.URL.Query() {
+		params[k] = v[0]
 	}
-	parts := strings.Split(auth, "/")
+	return verify(r, authString{auth, "the Authorization header", maxHeaderExpire}, params, secret, now)
+}
+
+// authString is an auth string, where it came from (for messages) and
+// the longest EXPIRE that place allows.
+type authString struct {
+	text, where string
+	maxExpire   int
+}
+
+// verify checks an auth string against the request, the query taken as
+// params (authorization, if there, is left out of the canonical query).
+func verify(r *http.Request, a authString, params map[string]string,
+	secret func(accessKeyID string) (string, bool), now time.Time) (string, *httpapi.Error) {
+	malformed := func(why string) (string, *httpapi.Error) {
+		return "", httpapi.Fail(httpapi.MalformedAuthorization, a.where+" is invalid: "+why)
+	}
+	parts := strings.Split(a.text, "/")
 	if len(parts) != 6 || parts[0] != Version {
 		return malformed("want bce-auth-v1/AK/TIMESTAMP/EXPIRE/SIGNED-HEADERS/SIGNATURE")
 	}
@@ -34,8 +55,8 @@ func Verify(r *http.Request, secret func(accessKeyID string) (string, bool), now
 		return malformed("the timestamp is not YYYY-MM-DDThh:mm:ssZ")
 	}
 	expire, err := strconv.Atoi(expireText)
-	if err != nil || expire <= 0 || expire > 3600 || strconv.Itoa(expire) != expireText {
-		return malformed("the expiration is not 1 to 3600 seconds")
+	if err != nil || expire <= 0 || expire > a.maxExpire || strconv.Itoa(expire) != expireText {
+		return malformed("the expiration is not 1 to " + strconv.Itoa(a.maxExpire) + " seconds")
 	}
 	signed := strings.Split(signedText, ";")
 	hasHost := false
@@ -61,10 +82,6 @@ func Verify(r *http.Request, secret func(accessKeyID string) (string, bool), now
 		}
 	}
 	canonicalHeaders, _ := CanonicalHeaders(headers)
-	params := map[string]string{}
-	for k, v := range r.URL.Query() {
-		params[k] = v[0]
-	}
 	prefix := strings.Join(parts[:4], "/")
 	want := Signature(sk, prefix, r.Method, URIEncode(r.URL.Path, false), CanonicalQuery(params), canonicalHeaders)
 	if subtle.ConstantTimeCompare([]byte(want), []byte(sig)) != 1 {

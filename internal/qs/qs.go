@@ -1,6 +1,8 @@
 // Package qs is QingStor's request signature, as
 // github.com/yunify/qingstor-sdk-go/v3's signer computes it: the
-// configuration API checks the QingStor SDK's requests with it.
+// configuration API checks the QingStor SDK's requests with it (Verify:
+// the Authorization header only), and the object path checks QingStor
+// clients' reads with it (VerifyRequest: the header or a presigned URL).
 //
 //	authorization = "QS AK:SIG"
 //	SIG           = base64(HMAC-SHA256(SK, METHOD "\n" Content-MD5 "\n" Content-Type "\n" Date "\n" x-qs-headers resource))
@@ -51,24 +53,31 @@ func Verify(r *http.Request, secret func(accessKeyID string) (string, bool), now
 	if err != nil || date.Before(now.Add(-httpapi.MaxClockSkew)) || date.After(now.Add(httpapi.MaxClockSkew)) {
 		return "", httpapi.Fail(httpapi.RequestExpired, "the request's Date is missing or more than 15 minutes from the gateway's clock")
 	}
-	mac := hmac.New(sha256.New, []byte(sk))
-	mac.Write([]byte(stringToSign(r)))
-	if subtle.ConstantTimeCompare([]byte(base64.StdEncoding.EncodeToString(mac.Sum(nil))), []byte(sig)) != 1 {
+	signedDate := r.Header.Get("Date")
+	if r.Header.Get("X-QS-Date") != "" {
+		signedDate = ""
+	}
+	if !matches(sk, stringToSign(r, signedDate), sig) {
 		return "", httpapi.Fail(httpapi.SignatureDoesNotMatch, "the signature does not match")
 	}
 	return ak, nil
 }
 
-// stringToSign is what qingstor-sdk-go v3's signer signs: Date is left
-// empty when X-QS-Date is set, the x-qs- headers come sorted as
+// matches says whether sig is the base64 HMAC-SHA256 of toSign under sk,
+// in constant time.
+func matches(sk, toSign, sig string) bool {
+	mac := hmac.New(sha256.New, []byte(sk))
+	mac.Write([]byte(toSign))
+	return subtle.ConstantTimeCompare([]byte(base64.StdEncoding.EncodeToString(mac.Sum(nil))), []byte(sig)) == 1
+}
+
+// stringToSign is what qingstor-sdk-go v3's signer signs, date being the
+// Date header (left empty when X-QS-Date is set) for the header form and
+// the expiry for a presigned URL: the x-qs- headers come sorted as
 // "name:value" lines, and the resource is the escaped path with the signed
 // sub-resources ("/bucket?mirror", bare although the request line may
 // carry "mirror=").
-func stringToSign(r *http.Request) string {
-	date := r.Header.Get("Date")
-	if r.Header.Get("X-QS-Date") != "" {
-		date = ""
-	}
+func stringToSign(r *http.Request, date string) string {
 	var b strings.Builder
 	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + date + "\n")
 	var names []string
