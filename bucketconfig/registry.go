@@ -88,10 +88,14 @@ type slot struct {
 // entry is a bucket's configuration as last read: eng is nil when none
 // is set.
 type entry struct {
-	format mirror.Format
-	doc    []byte
-	eng    *mirror.Engine
-	loaded time.Time
+	// policy is the stored read policy ("": none stored); unreadable is
+	// set when it could not be read, and the bucket is then private.
+	policy     Policy
+	unreadable bool
+	format     mirror.Format
+	doc        []byte
+	eng        *mirror.Engine
+	loaded     time.Time
 }
 
 // unconfigured reports whether an entry holds no configuration (nil: not
@@ -221,10 +225,11 @@ func (r *Registry) current(ctx context.Context, bucket string) (*entry, error) {
 	if old != nil && r.now().Sub(old.loaded) < r.ttl() {
 		return old, nil // another caller reloaded it meanwhile
 	}
+	policy, unreadable := r.readPolicy(ctx, bucket)
 	format, doc, err := r.Store.GetConfig(ctx, bucket)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		e := &entry{loaded: r.now()}
+		e := &entry{policy: policy, unreadable: unreadable, loaded: r.now()}
 		s.cur.Store(e)
 		return e, nil
 	case err != nil:
@@ -235,7 +240,7 @@ func (r *Registry) current(ctx context.Context, bucket string) (*entry, error) {
 		}
 		return nil, err
 	}
-	e := &entry{format: format, doc: doc, loaded: r.now()}
+	e := &entry{policy: policy, unreadable: unreadable, format: format, doc: doc, loaded: r.now()}
 	if old != nil && old.format == format && bytes.Equal(old.doc, doc) {
 		e.eng = old.eng // unchanged: no need to compile again
 	} else if e.eng, err = r.Compiler.Load(doc, readFormat(format)); err != nil {
@@ -266,7 +271,9 @@ func (r *Registry) Put(ctx context.Context, bucket string, format mirror.Format,
 	if err := r.Store.PutConfig(ctx, bucket, format, doc); err != nil {
 		return err
 	}
-	s.cur.Store(&entry{format: format, doc: doc, eng: eng, loaded: r.now()})
+	e := &entry{format: format, doc: doc, eng: eng, loaded: r.now()}
+	e.policy, e.unreadable = r.keptPolicy(ctx, bucket, s.cur.Load())
+	s.cur.Store(e)
 	r.changed(bucket, format, "put")
 	return nil
 }
@@ -286,7 +293,7 @@ func (r *Registry) Delete(ctx context.Context, bucket string, format mirror.Form
 	stored, _, err := r.Store.GetConfig(ctx, bucket)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		s.cur.Store(&entry{loaded: r.now()})
+		s.cur.Store(r.unconfiguredEntry(ctx, bucket, s.cur.Load()))
 		return false, nil
 	case err != nil:
 		return false, err
@@ -296,9 +303,94 @@ func (r *Registry) Delete(ctx context.Context, bucket string, format mirror.Form
 	if err := r.Store.DeleteConfig(ctx, bucket); err != nil {
 		return false, err
 	}
-	s.cur.Store(&entry{loaded: r.now()})
+	s.cur.Store(r.unconfiguredEntry(ctx, bucket, s.cur.Load()))
 	r.changed(bucket, format, "delete")
 	return true, nil
+}
+
+// readPolicy reads a bucket's stored read policy: "" when none is stored,
+// unreadable when the store could not say (the bucket is then private).
+func (r *Registry) readPolicy(ctx context.Context, bucket string) (p Policy, unreadable bool) {
+	p, err := r.Store.GetPolicy(ctx, bucket)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", false
+	case err != nil:
+		r.logger().Warn("reading a read policy; the bucket is private until it reads", "bucket", bucket, "error", err)
+		return "", true
+	}
+	if _, err := ParsePolicy(string(p)); err != nil {
+		r.logger().Warn("a stored read policy is not one this gateway knows; the bucket is private", "bucket", bucket, "policy", p)
+		return "", true
+	}
+	return p, false
+}
+
+// keptPolicy is the policy an entry replacing old keeps: a configuration
+// change never changes the policy record.
+func (r *Registry) keptPolicy(ctx context.Context, bucket string, old *entry) (Policy, bool) {
+	if old != nil && !old.unreadable {
+		return old.policy, false
+	}
+	return r.readPolicy(ctx, bucket)
+}
+
+// unconfiguredEntry is a bucket's entry once its configuration is gone.
+func (r *Registry) unconfiguredEntry(ctx context.Context, bucket string, old *entry) *entry {
+	e := &entry{loaded: r.now()}
+	e.policy, e.unreadable = r.keptPolicy(ctx, bucket, old)
+	return e
+}
+
+// Bucket returns what the object path needs of a bucket, from one reading:
+// its compiled rules (nil when it has no configuration) and the read
+// policy in force: the stored one, else DefaultPolicy of the rules, and
+// Private when the stored one could not be read.
+func (r *Registry) Bucket(ctx context.Context, bucket string) (*mirror.Engine, Policy, error) {
+	e, err := r.current(ctx, bucket)
+	if err != nil {
+		return nil, Private, err
+	}
+	switch {
+	case e.unreadable:
+		return e.eng, Private, nil
+	case e.policy != "":
+		return e.eng, e.policy, nil
+	}
+	return e.eng, DefaultPolicy(e.eng), nil
+}
+
+// StoredPolicy returns the read policy stored for a bucket ("" when none).
+func (r *Registry) StoredPolicy(ctx context.Context, bucket string) (Policy, error) {
+	e, err := r.current(ctx, bucket)
+	if err != nil {
+		return "", err
+	}
+	return e.policy, nil
+}
+
+// SetPolicy stores a bucket's read policy durably, then puts it in force;
+// the bucket's configuration is untouched.
+func (r *Registry) SetPolicy(ctx context.Context, bucket string, p Policy) error {
+	if _, err := ParsePolicy(string(p)); err != nil {
+		return err
+	}
+	s := r.lock(bucket)
+	defer s.loading.Unlock()
+	if err := r.Store.PutPolicy(ctx, bucket, p); err != nil {
+		return err
+	}
+	if old := s.cur.Load(); old != nil {
+		e := *old
+		e.policy, e.unreadable = p, false
+		s.cur.Store(&e)
+	} else {
+		// Never read here: an entry already stale, so that the next
+		// request reads the configuration beside the new policy.
+		s.cur.Store(&entry{policy: p})
+	}
+	r.changed(bucket, "", "policy "+string(p))
+	return nil
 }
 
 func (r *Registry) changed(bucket string, format mirror.Format, op string) {

@@ -1,4 +1,4 @@
-package bucketconfig
+package bucketconfig_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/dirstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,13 +44,13 @@ func TestStoredConfigurationKeepsItsAPIsFormat(t *testing.T) {
 			require.NoError(t, err)
 			defer store.Close()
 			ctx := context.Background()
-			first := &Registry{Store: store, Logger: quietLogger}
+			first := &bucketconfig.Registry{Store: store, Logger: quietLogger}
 			if c.api == "" {
 				require.NoError(t, store.PutConfig(ctx, "bkt", mirror.FormatAuto, []byte(c.doc)))
 			} else {
 				require.NoError(t, first.Put(ctx, "bkt", c.api, []byte(c.doc)))
 			}
-			for _, reg := range []*Registry{first, {Store: store, Logger: quietLogger}} {
+			for _, reg := range []*bucketconfig.Registry{first, {Store: store, Logger: quietLogger}} {
 				eng, err := reg.Engine(ctx, "bkt")
 				require.NoError(t, err)
 				require.NotNil(t, eng, "in force")
@@ -69,7 +70,7 @@ func TestUnconfiguredBucketsAreBounded(t *testing.T) {
 	require.NoError(t, err)
 	defer store.Close()
 	ctx := context.Background()
-	reg := &Registry{Store: store, Logger: quietLogger}
+	reg := &bucketconfig.Registry{Store: store, Logger: quietLogger}
 	doc := func(n string) []byte {
 		return []byte(`{"rules":[{"mode":"fetch","sourceUrl":"https://` + n + `.example.com","resource":"*"}]}`)
 	}
@@ -84,10 +85,10 @@ func TestUnconfiguredBucketsAreBounded(t *testing.T) {
 		eng, err := reg.Engine(ctx, fmt.Sprintf("b-%058d", i))
 		require.NoError(t, err)
 		require.Nil(t, eng)
-		require.LessOrEqual(t, reg.slots(), DefaultMaxUnconfigured+len(configured))
+		require.LessOrEqual(t, reg.Slots(), bucketconfig.DefaultMaxUnconfigured+len(configured))
 	}
-	assert.LessOrEqual(t, reg.slots(), DefaultMaxUnconfigured+len(configured))
-	assert.Greater(t, reg.slots(), len(configured), "recent unconfigured buckets are remembered")
+	assert.LessOrEqual(t, reg.Slots(), bucketconfig.DefaultMaxUnconfigured+len(configured))
+	assert.Greater(t, reg.Slots(), len(configured), "recent unconfigured buckets are remembered")
 	for _, b := range configured {
 		eng, err := reg.Engine(ctx, b)
 		require.NoError(t, err)
@@ -99,23 +100,23 @@ func TestUnconfiguredBucketsAreBounded(t *testing.T) {
 
 	// A forgotten bucket that another gateway configured since is read
 	// afresh.
-	require.NoError(t, (&Registry{Store: store, Logger: quietLogger}).Put(ctx, fmt.Sprintf("b-%058d", 0), mirror.FormatNative, doc("late")))
+	require.NoError(t, (&bucketconfig.Registry{Store: store, Logger: quietLogger}).Put(ctx, fmt.Sprintf("b-%058d", 0), mirror.FormatNative, doc("late")))
 	eng, err := reg.Engine(ctx, fmt.Sprintf("b-%058d", 0))
 	require.NoError(t, err)
 	assert.NotNil(t, eng)
 
-	small := &Registry{Store: store, Logger: quietLogger, MaxUnconfigured: 10}
+	small := &bucketconfig.Registry{Store: store, Logger: quietLogger, MaxUnconfigured: 10}
 	for i := 0; i < 1000; i++ {
 		_, err := small.Engine(ctx, fmt.Sprintf("s-%05d", i))
 		require.NoError(t, err)
 	}
-	assert.LessOrEqual(t, small.slots(), 10)
+	assert.LessOrEqual(t, small.Slots(), 10)
 }
 
 // readWatch is a real store that records how many reads of one bucket's
 // configuration ever ran at once.
 type readWatch struct {
-	Store
+	bucketconfig.Store
 	mu       sync.Mutex
 	inFlight map[string]int
 	most     int
@@ -145,7 +146,7 @@ func TestForgettingBucketsUnderLoad(t *testing.T) {
 	store := &readWatch{Store: dir, inFlight: map[string]int{}}
 	// A long TTL: a change that landed in a forgotten slot would leave
 	// memory and store disagreeing at the end.
-	reg := &Registry{Store: store, Logger: quietLogger, MaxUnconfigured: 4, TTL: time.Hour}
+	reg := &bucketconfig.Registry{Store: store, Logger: quietLogger, MaxUnconfigured: 4, TTL: time.Hour}
 	ctx := context.Background()
 	doc := []byte(`{"rules":[{"mode":"fetch","sourceUrl":"https://o.example.com","resource":"*"}]}`)
 	var wg sync.WaitGroup
@@ -185,7 +186,7 @@ func TestSwapsAreAtomic(t *testing.T) {
 	store, err := dirstore.Open(t.TempDir())
 	require.NoError(t, err)
 	defer store.Close()
-	reg := &Registry{Store: store, Logger: quietLogger}
+	reg := &bucketconfig.Registry{Store: store, Logger: quietLogger}
 	doc := func(n string) []byte {
 		return []byte(`{"rules":[{"mode":"fetch","sourceUrl":"https://` + n + `.example.com","resource":"*","prefix":"` + n + `/"}]}`)
 	}
@@ -234,8 +235,8 @@ func TestSharedStoreWithinTTL(t *testing.T) {
 	defer store.Close()
 	now := time.Now()
 	clock := func() time.Time { return now }
-	one := &Registry{Store: store, TTL: 5 * time.Second, Now: clock, Logger: quietLogger}
-	two := &Registry{Store: store, TTL: 5 * time.Second, Now: clock, Logger: quietLogger}
+	one := &bucketconfig.Registry{Store: store, TTL: 5 * time.Second, Now: clock, Logger: quietLogger}
+	two := &bucketconfig.Registry{Store: store, TTL: 5 * time.Second, Now: clock, Logger: quietLogger}
 	ctx := context.Background()
 
 	eng, err := two.Engine(ctx, "bkt")
@@ -243,7 +244,7 @@ func TestSharedStoreWithinTTL(t *testing.T) {
 	assert.Nil(t, eng, "none set yet; two has now looked")
 
 	require.NoError(t, one.Put(ctx, "bkt", mirror.FormatQingStor, []byte(`{"source_site":"https://o.example.com"}`)))
-	fresh := &Registry{Store: store, Logger: quietLogger}
+	fresh := &bucketconfig.Registry{Store: store, Logger: quietLogger}
 	eng, err = fresh.Engine(ctx, "bkt")
 	require.NoError(t, err)
 	assert.NotNil(t, eng, "durable: a registry started now reads it")
@@ -270,7 +271,7 @@ func TestPutCompilesInItsAPIsFormat(t *testing.T) {
 	require.NoError(t, err)
 	defer store.Close()
 	ctx := context.Background()
-	reg := &Registry{Store: store, Logger: quietLogger}
+	reg := &bucketconfig.Registry{Store: store, Logger: quietLogger}
 	doc := []byte(`{"source_site":"https://good.example.com","bucketMirroringConfiguration":[{"mode":"fetch","sourceUrl":"https://evil.example.com","resource":"*"}]}`)
 	require.NoError(t, reg.Put(ctx, "bkt", mirror.FormatQingStor, doc))
 	eng, err := reg.Engine(ctx, "bkt")

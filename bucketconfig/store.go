@@ -19,4 +19,10 @@ type Store interface {
 	PutConfig(ctx context.Context, bucket string, format mirror.Format, doc []byte) error
 	// DeleteConfig removes it; removing none is not an error.
 	DeleteConfig(ctx context.Context, bucket string) error
+	// GetPolicy returns a bucket's stored read policy, or an error
+	// wrapping fs.ErrNotExist when none is stored. It is a record of its
+	// own: PutConfig and DeleteConfig never change it.
+	GetPolicy(ctx context.Context, bucket string) (Policy, error)
+	// PutPolicy stores a bucket's read policy, durably.
+	PutPolicy(ctx context.Context, bucket string, p Policy) error
 }

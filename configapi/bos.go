@@ -10,6 +10,6 @@ import (
 // github.com/baidubce/bce-sdk-go's PutBucketMirror, GetBucketMirror and
 // DeleteBucketMirror send them, signed with BCE auth v1.
 var bosAPI = &api{
-	format: mirror.FormatBOS, dialect: httpapi.BOS, virtualHost: true, verify: bce.Verify,
+	format: mirror.FormatBOS, dialect: httpapi.BOS, virtualHost: true, verify: bce.Verify, signsBody: true,
 	what: "a mirroring configuration", none: "the bucket has no mirroring configuration", resource: "mirroring",
 }

@@ -2,18 +2,25 @@ package configapi
 
 import (
 	"crypto/md5"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/mirrorkit/mirror/access"
 
 	"github.com/mirrorkit/mirror"
 	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/internal/httpapi"
+	"github.com/mirrorkit/mirror/internal/signature"
 )
 
 // Handler answers the configuration APIs (docs/SERVING.md §4): BOS
@@ -26,7 +33,7 @@ type Handler struct {
 	Registry *bucketconfig.Registry
 	// Credentials are the keys that may configure buckets (nil: none, and
 	// every request is refused).
-	Credentials *Credentials
+	Credentials *access.Credentials
 	// Domain, when set, lets a BOS request name its bucket in the Host,
 	// BUCKET.Domain, with the path "/". QingStor requests are always
 	// path-style: their Host's first label is a zone, not a bucket.
@@ -42,11 +49,11 @@ type Handler struct {
 
 // IsConfigRequest reports whether a request is for a configuration API:
 // its query names the "mirroring" (BOS) or "mirror" (QingStor)
-// sub-resource. A gateway sends those to a Handler and the rest to its
+// sub-resource, or "acl" (a bucket's read policy). A gateway sends those to a Handler and the rest to its
 // object path.
 func IsConfigRequest(r *http.Request) bool {
 	q := r.URL.Query()
-	return q.Has("mirroring") || q.Has("mirror")
+	return q.Has("mirroring") || q.Has("mirror") || q.Has("acl")
 }
 
 // maxBody is the largest configuration document taken.
@@ -61,7 +68,12 @@ func (h *Handler) now() time.Time {
 
 // ServeHTTP serves one configuration request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Has("mirroring") {
+	q := r.URL.Query()
+	if q.Has("acl") && !q.Has("mirroring") && !q.Has("mirror") {
+		h.serveACL(w, r)
+		return
+	}
+	if q.Has("mirroring") {
 		h.serve(w, r, bosAPI)
 		return
 	}
@@ -74,7 +86,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // configuration, answering in api's dialect.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 	rp := api.dialect.Start(w, r)
-	if h.Credentials.empty() {
+	if h.Credentials.Empty() {
 		// Nothing can be signed: every request is refused alike, before
 		// its header or bucket is judged (docs/SERVING.md §4.3).
 		rp.Failf(httpapi.AccessDenied, "this gateway takes no configuration requests")
@@ -86,11 +98,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 	}
 	// The signature covers the path, so it is checked before the bucket
 	// name: an unsigned request learns nothing about either.
-	ak, e := api.verify(r, h.Credentials.secret, h.now())
+	ak, e := api.verify(r, h.Credentials.Secret, h.now())
 	if e == nil && !mirror.ValidBucket(bucket) {
 		e = httpapi.ErrBucketName
 	}
-	if e == nil && !h.Credentials.allows(ak, bucket) {
+	if e == nil && !h.Credentials.MayConfigure(ak, bucket) {
 		e = httpapi.Fail(httpapi.AccessDenied, "the access key may not configure bucket "+bucket)
 	}
 	if e != nil {
@@ -100,9 +112,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 	written := false // the write took effect: its signature stays seen
 	var body []byte
 	if r.Method == http.MethodPut {
+		if api.signsBody {
+			if e := bodySigned(r); e != nil {
+				rp.Fail(e)
+				return
+			}
+		}
 		var ok bool
 		if body, ok = readBody(r); !ok {
 			rp.Failf(httpapi.EntityTooLarge, api.what+" is at most 64 KiB")
+			return
+		}
+		if e := bodyMatches(r, body); e != nil {
+			rp.Fail(e)
 			return
 		}
 	}
@@ -182,9 +204,6 @@ func answerWrite(w http.ResponseWriter, method string) {
 // a member the API does not take, not JSON, not a valid configuration
 // (every problem, one line each); err is the store failing.
 func (h *Handler) put(r *http.Request, bucket string, api *api, body []byte) (e *httpapi.Error, err error) {
-	if !digestMatches(r, body) {
-		return httpapi.Fail(httpapi.BadDigest, "the Content-MD5 you specified did not match what was received"), nil
-	}
 	if api.checkBody != nil {
 		if e := api.checkBody(body); e != nil {
 			return e, nil
@@ -224,13 +243,35 @@ func readBody(r *http.Request) ([]byte, bool) {
 	return b, true
 }
 
-// digestMatches checks a Content-MD5 header against the body, when the
-// client sent one.
-func digestMatches(r *http.Request, body []byte) bool {
-	want := r.Header.Get("Content-Md5")
-	if want == "" {
-		return true
+// bodySigned requires a write's signature to cover its body, through a
+// signed Content-MD5 or x-bce-content-sha256: a captured request could
+// otherwise carry any body for as long as its signature is good (issue
+// 16). bce-sdk-go always signs Content-MD5.
+func bodySigned(r *http.Request) *httpapi.Error {
+	for _, name := range signature.SignedHeaders(r) {
+		if (name == "content-md5" && r.Header.Get("Content-Md5") != "") ||
+			(name == "x-bce-content-sha256" && r.Header.Get("X-Bce-Content-Sha256") != "") {
+			return nil
+		}
 	}
-	sum := md5.Sum(body)
-	return equal(base64.StdEncoding.EncodeToString(sum[:]), want)
+	return httpapi.Fail(httpapi.MalformedAuthorization,
+		"the Authorization header is invalid: a write must sign content-md5 or x-bce-content-sha256")
+}
+
+// bodyMatches checks the body against the Content-MD5 and
+// x-bce-content-sha256 the client sent, each when it did.
+func bodyMatches(r *http.Request, body []byte) *httpapi.Error {
+	if want := r.Header.Get("Content-Md5"); want != "" {
+		sum := md5.Sum(body)
+		if subtle.ConstantTimeCompare([]byte(base64.StdEncoding.EncodeToString(sum[:])), []byte(want)) != 1 {
+			return httpapi.Fail(httpapi.BadDigest, "the Content-MD5 you specified did not match what was received")
+		}
+	}
+	if want := r.Header.Get("X-Bce-Content-Sha256"); want != "" {
+		sum := sha256.Sum256(body)
+		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(strings.ToLower(want))) != 1 {
+			return httpapi.Fail(httpapi.BadDigest, "the x-bce-content-sha256 you specified did not match what was received")
+		}
+	}
+	return nil
 }

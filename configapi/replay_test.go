@@ -2,11 +2,16 @@ package configapi
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"io/fs"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	bceauth "github.com/baidubce/bce-sdk-go/auth"
+	bcehttp "github.com/baidubce/bce-sdk-go/http"
 	"github.com/mirrorkit/mirror"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,4 +76,46 @@ func TestCapturedQingStorWriteCannotBeReplayed(t *testing.T) {
 		assert.Equal(t, 400, status)
 		assert.Equal(t, "invalid_argument", e.Code)
 	}
+}
+
+// Finding 5 of issue 16: a BOS PUT whose signature left out content-md5
+// was taken, so one captured Authorization installed any body. Now its
+// signed headers must cover the body; the real bce-sdk-go (which always
+// signs content-md5) still configures (TestBOSSDK).
+func TestBOSPutMustSignContentMD5(t *testing.T) {
+	s := newAPIServer(t, false)
+	body := `{"bucketMirroringConfiguration":[{"mode":"fetch","sourceUrl":"http://evil.example.org","resource":"*"}]}`
+	sum := md5.Sum([]byte(body))
+	for name, c := range map[string]struct {
+		sign    map[string]struct{}
+		withMD5 bool
+	}{
+		"no content-md5 at all":      {map[string]struct{}{"host": {}}, false},
+		"content-md5 sent, unsigned": {map[string]struct{}{"host": {}}, true},
+	} {
+		req, err := http.NewRequest("PUT", s.URL+"/my-bucket?mirroring", strings.NewReader(body))
+		require.NoError(t, err)
+		sreq := &bcehttp.Request{}
+		sreq.SetMethod("PUT")
+		sreq.SetUri("/my-bucket")
+		sreq.SetParam("mirroring", "")
+		sreq.SetHeader("host", s.host())
+		if c.withMD5 {
+			req.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+		}
+		cred, _ := bceauth.NewBceCredentials("ADMIN", "admin-secret")
+		(&bceauth.BceV1Signer{}).Sign(sreq, cred, &bceauth.SignOptions{HeadersToSign: c.sign, ExpireSeconds: 300})
+		req.Header.Set("Authorization", sreq.Header("Authorization"))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		a := readBOS(t, resp)
+		assert.Equal(t, 400, a.status, name)
+		assert.Equal(t, "InvalidHTTPAuthHeader", a.Code, name)
+	}
+	_, _, err := s.store.GetConfig(context.Background(), "my-bucket")
+	assert.ErrorIs(t, err, fs.ErrNotExist, "nothing was stored")
+
+	// Signed, and the body matches: taken.
+	a := readBOS(t, signedBOS(t, "PUT", s.URL+"/my-bucket?mirroring", s.host(), "/my-bucket", strings.NewReader(body), int64(len(body))))
+	assert.Equal(t, 200, a.status)
 }

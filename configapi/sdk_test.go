@@ -16,6 +16,7 @@ import (
 	"github.com/baidubce/bce-sdk-go/services/bos"
 	bosapi "github.com/baidubce/bce-sdk-go/services/bos/api"
 	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/access"
 	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/dirstore"
 	"github.com/stretchr/testify/assert"
@@ -40,7 +41,7 @@ func newAPIServer(t *testing.T, tlsOn bool) *apiServer {
 	store, err := dirstore.Open(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
-	creds, err := ParseCredentials([]byte(testCredentials))
+	creds, err := access.ParseCredentials([]byte(testCredentials))
 	require.NoError(t, err)
 	reg := &bucketconfig.Registry{Store: store, Logger: quietLogger}
 	h := &Handler{Registry: reg, Credentials: creds, Logger: quietLogger}

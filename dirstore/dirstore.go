@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/internal/tmpfile"
 	"github.com/mirrorkit/mirror/pull"
 )
@@ -50,10 +51,10 @@ type Store struct {
 	// opening an object is one openat, not one per path component.
 	dirs  sync.Map // string -> *os.Root
 	ndirs atomic.Int64
-	// configDurable is set once config/ is known to exist with its entry
-	// synced into the root: a PutConfig is durable only if the directory
-	// holding it is.
-	configDurable atomic.Bool
+	// durable[dir] is set once config/ or acl/ is known to exist with its
+	// entry synced into the root: a record is durable only if the
+	// directory holding it is.
+	durable map[string]*atomic.Bool
 	// swept is closed when the sweep Open started has ended; closing
 	// asks it to stop early.
 	swept   chan struct{}
@@ -72,7 +73,8 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{root: root, swept: make(chan struct{})}
+	s := &Store{root: root, swept: make(chan struct{}),
+		durable: map[string]*atomic.Bool{"config": new(atomic.Bool), "acl": new(atomic.Bool)}}
 	go func() {
 		defer close(s.swept)
 		_, _ = s.sweep()
@@ -85,7 +87,7 @@ func Open(dir string) (*Store, error) {
 // it open, so a second gateway on the same directory loses nothing). It
 // runs when the store opens, beside the requests.
 func (s *Store) sweep() (removed int, err error) {
-	dirs := []string{"config"}
+	dirs := []string{"config", "acl"}
 	buckets, err := fs.ReadDir(s.root.FS(), "objects")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, err
@@ -433,18 +435,24 @@ func (s *Store) PutConfig(_ context.Context, bucket string, format mirror.Format
 	if !mirror.ValidBucket(bucket) || strings.Contains(string(format), "\n") {
 		return fmt.Errorf("dirstore: invalid bucket name %q or format %q", bucket, format)
 	}
-	if !s.configDurable.Load() {
+	return s.writeRecord("config", bucket, append([]byte(storedFormat(format)+"\n"), doc...))
+}
+
+// writeRecord replaces dir/name with data, durably: a temporary file,
+// synced, renamed over the name, and the directory synced.
+func (s *Store) writeRecord(dir, name string, data []byte) error {
+	if !s.durable[dir].Load() {
 		// Made by this call or by an earlier one that may have crashed
 		// or failed before syncing: sync the root either way, once.
-		if err := s.root.MkdirAll("config", 0o755); err != nil {
+		if err := s.root.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
 		if err := s.syncDir("."); err != nil {
 			return err
 		}
-		s.configDurable.Store(true)
+		s.durable[dir].Store(true)
 	}
-	tmp := tempName("config")
+	tmp := tempName(dir)
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
@@ -454,13 +462,13 @@ func (s *Store) PutConfig(_ context.Context, bucket string, format mirror.Format
 		_ = s.root.Remove(tmp)
 		return err
 	}
-	_, err = f.Write(append([]byte(storedFormat(format)+"\n"), doc...))
+	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
 	}
 	if err == nil {
 		// Renamed while open, so while locked: a sweep never takes it.
-		err = s.root.Rename(tmp, path.Join("config", bucket))
+		err = s.root.Rename(tmp, path.Join(dir, name))
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -469,7 +477,7 @@ func (s *Store) PutConfig(_ context.Context, bucket string, format mirror.Format
 		_ = s.root.Remove(tmp)
 		return err
 	}
-	return s.syncDir("config")
+	return s.syncDir(dir)
 }
 
 // DeleteConfig removes a bucket's configuration, durably.
@@ -493,6 +501,32 @@ func tempName(dir string) string {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	return path.Join(dir, ".tmp-"+hex.EncodeToString(rnd[:]))
+}
+
+// The read policies of the buckets, for bucketconfig.Registry: one file per
+// bucket, acl/BUCKET, holding the policy's name and a newline, beside (not
+// in) the configuration, so that putting or deleting a configuration
+// never changes it. Written like a configuration.
+
+// GetPolicy returns a bucket's read policy, or an error wrapping
+// fs.ErrNotExist.
+func (s *Store) GetPolicy(_ context.Context, bucket string) (bucketconfig.Policy, error) {
+	if !mirror.ValidBucket(bucket) {
+		return "", fmt.Errorf("dirstore: invalid bucket name %q: %w", bucket, fs.ErrNotExist)
+	}
+	data, err := s.root.ReadFile(path.Join("acl", bucket))
+	if err != nil {
+		return "", err
+	}
+	return bucketconfig.Policy(strings.TrimSuffix(string(data), "\n")), nil
+}
+
+// PutPolicy replaces a bucket's read policy, durably.
+func (s *Store) PutPolicy(_ context.Context, bucket string, p bucketconfig.Policy) error {
+	if !mirror.ValidBucket(bucket) || strings.Contains(string(p), "\n") {
+		return fmt.Errorf("dirstore: invalid bucket name %q or policy %q", bucket, p)
+	}
+	return s.writeRecord("acl", bucket, []byte(string(p)+"\n"))
 }
 
 // storedFormat is how a format is written: FormatAuto as nothing, as a

@@ -67,6 +67,7 @@ func TestBOSOriginsUseTheGatewayBucketsCredentials(t *testing.T) {
 	rule := fetchRule("bos://" + endpoint + "/private-src/dir")
 	for _, b := range []string{"tenant-a", "tenant-b", "tenant-c", "tenant-d", "tenant-e"} {
 		g.setRules(b, rule)
+		g.public(b) // a bos:// origin makes a bucket private by default
 	}
 	resp := g.do("GET", "/tenant-a/a%20b.txt")
 	b, err := body(resp)

@@ -450,8 +450,9 @@ func TestOriginRequest(t *testing.T) {
 	g := newGateway(t)
 	g.setRules("bkt", fetchRule(o.URL+"/base", `"passQuerystring":true`, `"passHeaders":["Accept"]`,
 		`"customHeaders":[{"headerName":"X-Origin-Token","headerValue":"t"}]`))
+	g.public("bkt") // a token to the origin makes it private by default
 	g.setRules("uaa", fetchRule(o.URL, `"passHeaders":["User-Agent"]`))
-	resp := g.do("GET", "/bkt/a%20b/c+d?w=1&X-Amz-Signature=s", "Accept: image/*", "Cookie: s=1",
+	resp := g.do("GET", "/bkt/a%20b/c+d?w=1&x-oss-signature=s", "Accept: image/*", "Cookie: s=1",
 		"Range: bytes=0-0", "Accept-Encoding: gzip")
 	_, _ = body(resp)
 	reqs := o.requests()

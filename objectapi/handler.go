@@ -19,6 +19,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mirrorkit/mirror/access"
+	"github.com/mirrorkit/mirror/internal/signature"
+
 	"github.com/mirrorkit/mirror"
 	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/internal/httpapi"
@@ -37,11 +40,16 @@ type Handler struct {
 	// dial guard on). A Fetcher given must fetch into Store, or what it
 	// commits is never served.
 	Fetcher *pull.Fetcher
-	// Registry holds the buckets' rules. Nil: no bucket has any, and only
-	// stored objects are served. A configuration changed between two
-	// requests takes effect whole: each request is decided by the one
-	// engine it got.
+	// Registry holds the buckets' rules and read policies. Nil: no bucket
+	// has any, only stored objects are served, and every bucket is
+	// public-read. A configuration changed between two requests takes
+	// effect whole: each request is decided by the one engine it got.
 	Registry *bucketconfig.Registry
+	// Credentials are the keys whose signed reads are taken (nil: none; a
+	// private bucket can then not be read, and a signed read of any
+	// bucket is refused). Every signed read is verified, of a public
+	// bucket too (docs/SERVING.md §1.1).
+	Credentials *access.Credentials
 	// Domain, when set, makes a request whose Host is BUCKET.Domain
 	// address the bucket virtual-host style: /KEY.
 	Domain string
@@ -106,6 +114,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	var eng *mirror.Engine
+	policy := bucketconfig.PublicRead
+	if h.Registry != nil {
+		var err error
+		if eng, policy, err = h.Registry.Bucket(ctx, bucket); err != nil {
+			h.internal(e, "reading the bucket's configuration", err)
+			return
+		}
+	}
+	// Before the store, the origin, a fetch slot or the negative cache:
+	// a read that may not be made learns nothing and costs nothing.
+	if fail := h.authorize(r, bucket, policy); fail != nil {
+		e.Fail(fail)
+		return
+	}
 	obj, err := h.Store.Open(ctx, bucket, key)
 	if h.ObserveLookup != nil {
 		h.ObserveLookup(err == nil)
@@ -118,13 +141,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !errors.Is(err, pull.ErrNotFound):
 		h.internal(e, "reading the store", err)
 		return
-	}
-	var eng *mirror.Engine
-	if h.Registry != nil {
-		if eng, err = h.Registry.Engine(ctx, bucket); err != nil {
-			h.internal(e, "reading the bucket's configuration", err)
-			return
-		}
 	}
 	if eng == nil {
 		if has, err := h.Store.HasObjects(ctx, bucket); err != nil || has {
@@ -159,6 +175,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.fetch(w, r, e, bucket, key, d, sandbox)
+}
+
+// authorize judges a read of bucket under its policy: a signed read is
+// verified whatever the policy, and its key must be allowed to read the
+// bucket; an unsigned one is taken only by a public-read bucket.
+func (h *Handler) authorize(r *http.Request, bucket string, policy bucketconfig.Policy) *httpapi.Error {
+	ak, signed, fail := signature.Verify(r, h.Credentials.Secret, time.Now())
+	switch {
+	case fail != nil:
+		return fail
+	case signed && !h.Credentials.MayRead(ak, bucket):
+		return httpapi.Fail(httpapi.AccessDenied, "the access key may not read bucket "+bucket)
+	case !signed && policy != bucketconfig.PublicRead:
+		return httpapi.Fail(httpapi.AccessDenied, "the bucket is private: sign the request with a key that may read it")
+	}
+	return nil
 }
 
 // fromMirror reports whether a request carries the loop marker: a Via
@@ -405,7 +437,8 @@ func (h *Handler) fetchError(w http.ResponseWriter, e *httpapi.Reply, bucket, ke
 		// empty 200 for a handler that writes nothing.
 		panic(http.ErrAbortHandler)
 	default:
-		h.internal(e, "fetching the object", err)
+		h.logger().Warn("object request", "request", e.ID, "bucket", bucket, "key", key, "error", err)
+		e.Failf(httpapi.MirrorFailed, outcomeMessages[pull.OutcomeFailed])
 	}
 }
 

@@ -123,11 +123,18 @@ func TestEngineAnswersOnAMiss(t *testing.T) {
 	// A redirect rule answers with its code and Location, and never
 	// contacts an origin.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(g.srv.URL + "/bkt/video/intro%201.mp4?t=10&Signature=x")
+	resp, err := client.Get(g.srv.URL + "/bkt/video/intro%201.mp4?t=10&x-oss-signature=x")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, 307, resp.StatusCode)
 	assert.Equal(t, "https://cdn.example.com/v/video/intro%201.mp4?t=10", resp.Header.Get("Location"))
+
+	// An S3 v2 presigned URL is a signature scheme the gateway does not
+	// take (issue 16): refused, never passed on.
+	resp, err = client.Get(g.srv.URL + "/bkt/video/intro%201.mp4?t=10&Signature=x")
+	require.NoError(t, err)
+	assert.Equal(t, 403, resp.StatusCode)
+	assert.Equal(t, "AccessDenied", errorCode(t, resp).Code)
 }
 
 func TestHeadOfAMissingKeyNeverFetches(t *testing.T) {

@@ -89,6 +89,12 @@ func (g *gateway) setRules(bucket, doc string) {
 	require.NoError(g.t, g.configs.Put(context.Background(), bucket, mirror.FormatAuto, []byte(doc)))
 }
 
+// public makes a bucket public-read, whatever its rules would make it.
+func (g *gateway) public(bucket string) {
+	g.t.Helper()
+	require.NoError(g.t, g.configs.SetPolicy(context.Background(), bucket, bucketconfig.PublicRead))
+}
+
 // deleteRules removes a bucket's configuration.
 func (g *gateway) deleteRules(bucket string) {
 	g.t.Helper()

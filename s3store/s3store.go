@@ -29,6 +29,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/internal/tmpfile"
 	"github.com/mirrorkit/mirror/pull"
 )
@@ -401,6 +402,39 @@ func (s *Store) PutConfig(ctx context.Context, bucket string, format mirror.Form
 	_, err := s.client.PutObject(ctx, s.bucket, s.prefix+"config/"+bucket, bytes.NewReader(doc), int64(len(doc)),
 		minio.PutObjectOptions{ContentType: "application/json", UserMetadata: meta,
 			DisableContentSha256: true, SendContentMd5: true})
+	return err
+}
+
+// GetPolicy returns a bucket's read policy, kept at PREFIX/acl/BUCKET, or
+// an error wrapping fs.ErrNotExist.
+func (s *Store) GetPolicy(ctx context.Context, bucket string) (bucketconfig.Policy, error) {
+	if !mirror.ValidBucket(bucket) {
+		return "", fmt.Errorf("s3store: invalid bucket name %q: %w", bucket, fs.ErrNotExist)
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, s.prefix+"acl/"+bucket, minio.GetObjectOptions{})
+	if err != nil {
+		return "", err
+	}
+	defer obj.Close()
+	data, err := io.ReadAll(io.LimitReader(obj, 64))
+	if notFound(err) {
+		return "", fmt.Errorf("s3store: no read policy for %s: %w", bucket, fs.ErrNotExist)
+	}
+	if err != nil {
+		return "", err
+	}
+	return bucketconfig.Policy(strings.TrimSpace(string(data))), nil
+}
+
+// PutPolicy replaces a bucket's read policy: one PUT, durable when it
+// returns.
+func (s *Store) PutPolicy(ctx context.Context, bucket string, p bucketconfig.Policy) error {
+	if !mirror.ValidBucket(bucket) {
+		return fmt.Errorf("s3store: invalid bucket name %q", bucket)
+	}
+	data := []byte(string(p) + "\n")
+	_, err := s.client.PutObject(ctx, s.bucket, s.prefix+"acl/"+bucket, bytes.NewReader(data), int64(len(data)),
+		minio.PutObjectOptions{ContentType: "text/plain", DisableContentSha256: true, SendContentMd5: true})
 	return err
 }
 

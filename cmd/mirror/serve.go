@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mirrorkit/mirror/access"
+
 	"github.com/mirrorkit/mirror"
 	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/configapi"
@@ -67,7 +69,7 @@ type serveConfig struct {
 	configTTL              time.Duration
 	tlsCert, tlsKey        string
 	metrics                string
-	buckets, resolve       listFlag
+	buckets, resolve, acls listFlag
 	allowPrivate           bool
 	bosCredentials         string
 	bosInsecureHTTP        bool
@@ -84,6 +86,7 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.StringVar(&c.data, "data", "", "the store: a `directory` (made if missing), or s3://BUCKET[/PREFIX] (endpoint from -s3-endpoint or AWS_ENDPOINT_URL, credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "the S3-compatible store's `URL` for -data s3://...")
 	fs.Var(&c.buckets, "bucket", "`NAME=FILE`: store FILE (format auto-detected) as bucket NAME's configuration at start (repeatable)")
+	fs.Var(&c.acls, "acl", "`NAME=private|public-read`: store bucket NAME's read policy at start (repeatable); without one, a bucket whose rules reach a bos:// origin or send an origin credentials is private, any other public-read")
 	fs.StringVar(&c.credentials, "credentials", "", `JSON `+"`file`"+` of the keys that may configure buckets: {"AK": "SECRET"} or {"AK": {"secret", "buckets": ["tenant-a-*"]}}; without it the configuration APIs answer 403`)
 	fs.DurationVar(&c.configTTL, "config-ttl", bucketconfig.DefaultTTL, "how soon a configuration another gateway put in the shared store is in force here")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (with -tls-key)")
@@ -198,10 +201,10 @@ func serve(e *env, c *serveConfig) int {
 			return 2
 		}
 	}
-	var creds *configapi.Credentials
+	var creds *access.Credentials
 	if c.credentials != "" {
 		var err error
-		if creds, err = configapi.LoadCredentials(c.credentials); err != nil {
+		if creds, err = access.LoadCredentials(c.credentials); err != nil {
 			e.errorf("-credentials: %v", err)
 			return 2
 		}
@@ -218,8 +221,8 @@ func serve(e *env, c *serveConfig) int {
 	f.Store, f.AllowPrivateOrigins, f.Resolve, f.Logger = store, c.allowPrivate, resolve, logger
 	f.MaxObjectSize, f.BOSInsecureHTTP = int64(c.maxObjectSize), c.bosInsecureHTTP
 	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
-	objects := &objectapi.Handler{Store: store, Fetcher: f, Registry: registry, Domain: c.domain, Logger: logger,
-		ProgressTimeout: c.progress}
+	objects := &objectapi.Handler{Store: store, Fetcher: f, Registry: registry, Credentials: creds, Domain: c.domain,
+		Logger: logger, ProgressTimeout: c.progress}
 	configs := &configapi.Handler{Registry: registry, Credentials: creds, Domain: c.domain, Logger: logger}
 	m := newMetrics(f)
 	m.wire(f, objects, registry)
@@ -228,6 +231,9 @@ func serve(e *env, c *serveConfig) int {
 	registry.Logger = slog.New(slog.DiscardHandler)
 	loaded, code := loadBuckets(e, registry, c.buckets)
 	if code != 0 {
+		return code
+	}
+	if code := loadPolicies(e, registry, c.acls); code != 0 {
 		return code
 	}
 	registry.Logger = logger
@@ -362,4 +368,21 @@ func loadBuckets(e *env, registry *bucketconfig.Registry, buckets []string) (loa
 		loaded = append(loaded, [2]string{name, file})
 	}
 	return loaded, 0
+}
+
+// loadPolicies stores each -acl NAME=POLICY as NAME's read policy.
+func loadPolicies(e *env, registry *bucketconfig.Registry, acls []string) int {
+	for _, a := range acls {
+		name, value, ok := strings.Cut(a, "=")
+		p, err := bucketconfig.ParsePolicy(value)
+		if !ok || !mirror.ValidBucket(name) || err != nil {
+			e.errorf("-acl %q: want NAME=private or NAME=public-read with a valid bucket name", a)
+			return 2
+		}
+		if err := registry.SetPolicy(context.Background(), name, p); err != nil {
+			e.errorf("-acl %q: %v", a, err)
+			return 2
+		}
+	}
+	return 0
 }

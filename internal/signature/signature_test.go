@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,4 +167,12 @@ func TestTwoAuthorizationHeaders(t *testing.T) {
 	assert.True(t, signed)
 	require.NotNil(t, e)
 	assert.Equal(t, httpapi.MalformedAuthorization, e.Failure)
+}
+
+// The headers each scheme's SDK signed are read back.
+func TestSignedHeaders(t *testing.T) {
+	for name, r := range sdkRequests(t, "k") {
+		signed := SignedHeaders(r)
+		assert.Contains(t, signed, map[bool]string{true: "content-md5", false: "host"}[strings.HasPrefix(name, "qs")], name)
+	}
 }

@@ -302,7 +302,8 @@ func checkBucketNames(ctx context.Context, r *report, s pull.Store) {
 // TestConfigStore checks a bucketconfig.Store: a configuration reads back
 // exactly as put, with its format (or none); a put replaces; a delete
 // removes, and deleting none is no error; a missing one, or an invalid
-// bucket name, is fs.ErrNotExist. It uses buckets whose names start with
+// bucket name, is fs.ErrNotExist. A read policy reads back as put, and
+// putting or deleting a configuration never changes it. It uses buckets whose names start with
 // "storetest-".
 func TestConfigStore(s bucketconfig.Store) error {
 	r := &report{}
@@ -331,6 +332,7 @@ func TestConfigStore(s bucketconfig.Store) error {
 	if _, _, err := s.GetConfig(ctx, b); !errors.Is(err, fs.ErrNotExist) {
 		r.fail("config: GetConfig after a delete: %v, want fs.ErrNotExist", err)
 	}
+	checkPolicies(ctx, r, s)
 	for _, bad := range badBuckets {
 		if _, _, err := s.GetConfig(ctx, bad); !errors.Is(err, fs.ErrNotExist) {
 			r.fail("config: GetConfig of bucket %q: %v, want fs.ErrNotExist", bad, err)
@@ -340,4 +342,32 @@ func TestConfigStore(s bucketconfig.Store) error {
 		}
 	}
 	return r.err()
+}
+
+// checkPolicies checks the read policy record beside a configuration.
+func checkPolicies(ctx context.Context, r *report, s bucketconfig.Store) {
+	const b = "storetest-policy"
+	if _, err := s.GetPolicy(ctx, b); !errors.Is(err, fs.ErrNotExist) {
+		r.fail("policy: GetPolicy of none: %v, want fs.ErrNotExist", err)
+	}
+	for _, p := range []bucketconfig.Policy{bucketconfig.Private, bucketconfig.PublicRead} {
+		if err := s.PutPolicy(ctx, b, p); err != nil {
+			r.fail("policy %q: PutPolicy: %v", p, err)
+		}
+		if got, err := s.GetPolicy(ctx, b); err != nil || got != p {
+			r.fail("policy %q: read back %q, %v", p, got, err)
+		}
+	}
+	if err := s.PutConfig(ctx, b, mirror.FormatQingStor, []byte(`{"source_site":"https://o.example.com"}`)); err != nil {
+		r.fail("policy: PutConfig: %v", err)
+	}
+	if err := s.DeleteConfig(ctx, b); err != nil {
+		r.fail("policy: DeleteConfig: %v", err)
+	}
+	if got, err := s.GetPolicy(ctx, b); err != nil || got != bucketconfig.PublicRead {
+		r.fail("policy: a configuration's put and delete changed the policy: %q, %v", got, err)
+	}
+	if _, err := s.GetPolicy(ctx, "Bad_Bucket"); !errors.Is(err, fs.ErrNotExist) {
+		r.fail("policy: GetPolicy of an invalid bucket: %v, want fs.ErrNotExist", err)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/pull"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,15 +22,33 @@ import (
 // memStore is a correct store in memory: the suite's own reference. Its
 // flaws switch on the ways a store goes wrong.
 type memStore struct {
-	mu      sync.Mutex
-	objects map[string]*memObject
-	configs map[string]memConfig
-	flaw    string
+	mu       sync.Mutex
+	objects  map[string]*memObject
+	configs  map[string]memConfig
+	policies map[string]bucketconfig.Policy
+	flaw     string
 }
 
 type memObject struct {
 	data []byte
 	info pull.ObjectInfo
+}
+
+func (s *memStore) GetPolicy(_ context.Context, bucket string) (bucketconfig.Policy, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.policies[bucket]
+	if !ok {
+		return "", fs.ErrNotExist
+	}
+	return p, nil
+}
+
+func (s *memStore) PutPolicy(_ context.Context, bucket string, p bucketconfig.Policy) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.policies[bucket] = p
+	return nil
 }
 
 type memConfig struct {
@@ -38,7 +57,7 @@ type memConfig struct {
 }
 
 func newMem(flaw string) *memStore {
-	return &memStore{objects: map[string]*memObject{}, configs: map[string]memConfig{}, flaw: flaw}
+	return &memStore{objects: map[string]*memObject{}, configs: map[string]memConfig{}, policies: map[string]bucketconfig.Policy{}, flaw: flaw}
 }
 
 func (s *memStore) name(bucket, key string) string {
@@ -154,6 +173,9 @@ func (s *memStore) DeleteConfig(_ context.Context, bucket string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.configs, bucket)
+	if s.flaw == "deletes take the policy" {
+		delete(s.policies, bucket)
+	}
 	return nil
 }
 
@@ -166,9 +188,10 @@ func TestTheSuiteCatchesBrokenStores(t *testing.T) {
 		"drops headers":             `round trip "gzip": headers read back`,
 		"keys as paths":             `hostile key "a/../../x": read back`,
 		"configs lose their format": `config "qingstor": read back`,
+		"deletes take the policy":   "policy: a configuration's put and delete changed the policy",
 	} {
 		err := TestStore(newMem(flaw))
-		if flaw == "configs lose their format" {
+		if flaw == "configs lose their format" || flaw == "deletes take the policy" {
 			err = TestConfigStore(newMem(flaw))
 		}
 		require.Error(t, err, flaw)

@@ -1,0 +1,4 @@
+package bucketconfig
+
+// Slots is slots, for the external tests.
+func (r *Registry) Slots() int { return r.slots() }

@@ -1,0 +1,78 @@
+package bucketconfig
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/mirrorkit/mirror"
+)
+
+// Policy says who may read a bucket's objects through the object path
+// (docs/SERVING.md §1.1).
+type Policy string
+
+// The read policies.
+const (
+	// Private: every read must be signed by a key whose scope covers the
+	// bucket.
+	Private Policy = "private"
+	// PublicRead: anyone may read; a signed read is still verified.
+	PublicRead Policy = "public-read"
+)
+
+// ParsePolicy reads a policy's name, as x-bce-acl and x-amz-acl carry it.
+func ParsePolicy(s string) (Policy, error) {
+	switch p := Policy(s); p {
+	case Private, PublicRead:
+		return p, nil
+	}
+	return "", fmt.Errorf("the read policy %q is not %q or %q", s, Private, PublicRead)
+}
+
+// DefaultPolicy is the policy of a bucket that has none stored: private
+// when the rules in force can reach a private source, a bos:// origin
+// (fetched with the bucket owner's credentials) or an origin sent
+// credentials (an Authorization, Cookie or token header the rules set,
+// or a user in the URL); public-read otherwise. A mirror that fetches
+// with the owner's keys would otherwise hand anyone the private source
+// (docs/SERVING.md §1.1).
+func DefaultPolicy(eng *mirror.Engine) Policy {
+	if eng == nil {
+		return PublicRead
+	}
+	for i := range eng.Len() {
+		r := eng.Rule(i)
+		for _, u := range []string{r.SourceURL, r.BackSourceURL} {
+			if strings.HasPrefix(u, "bos://") {
+				return Private
+			}
+			if p, err := url.Parse(u); err == nil && p.User != nil {
+				return Private
+			}
+		}
+		for _, h := range r.CustomHeaders {
+			if credentialHeader(h.Name) {
+				return Private
+			}
+		}
+	}
+	return PublicRead
+}
+
+// credentialHeader reports whether a header a rule sets looks like a
+// credential: Authorization, Cookie, or any name that speaks of a token,
+// a key, a secret, a session, a signature or auth.
+func credentialHeader(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "authorization", "proxy-authorization", "cookie":
+		return true
+	}
+	for _, w := range []string{"token", "auth", "key", "secret", "session", "signature", "credential", "password"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
