@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,11 +31,54 @@ func Compile(rules []Rule) (*Engine, error) {
 // Compile validates rules as a native document and compiles them. The
 // error is a *CompileError naming each problem as "rules[i].field".
 func (c Compiler) Compile(rules []Rule) (*Engine, error) {
-	b := newBuild(c, FormatNative)
+	b := newEngineBuilder(c, FormatNative)
 	b.count(len(rules), len(rules))
 	for i, r := range rules {
 		b.add(r, i, nil)
 	}
+	return b.finish()
+}
+
+// Load reads, validates and compiles a rules document with the zero
+// Compiler's options.
+func Load(data []byte, format Format) (*Engine, error) {
+	return Compiler{}.Load(data, format)
+}
+
+// Load reads, validates and compiles a rules document. A document that is
+// not JSON, has values of the wrong JSON types, or rules that do not
+// validate gives one *CompileError listing the problems of all three
+// steps, in document order.
+//
+// Field names match case-insensitively and the last of two equal names
+// wins, as with encoding/json, so both passQuerystring (BOS's Go SDK) and
+// passQueryString (its Java SDK) are read. null, missing and "" fields are
+// unset; unknown fields are ignored.
+func (c Compiler) Load(data []byte, format Format) (*Engine, error) {
+	b := newEngineBuilder(c, FormatNative)
+	top, ok := readTop(data, format, &b.probs)
+	if !ok {
+		return nil, b.probs.err()
+	}
+	b.setFormat(top.format)
+	if top.format == FormatQingStor {
+		r := Rule{Mode: ModeFetch, SourceURL: top.site, Resource: "*"}
+		var unset fieldSet
+		if top.badSite {
+			unset = fieldSet{"sourceUrl": true}
+		}
+		b.count(1, 1)
+		b.add(r, 0, unset)
+		return b.finish()
+	}
+	// A list item can be as short as "1,": the build is sized by what the
+	// document can hold as rules, not by the item count alone.
+	b.count(top.items, min(top.items, len(data)/32))
+	eachItem(top.list, func(i int, item json.RawMessage) {
+		var r Rule
+		unset := parseRule(item, top.format, &r, i, &b.probs)
+		b.add(r, i, unset)
+	})
 	return b.finish()
 }
 
@@ -46,10 +90,10 @@ const (
 
 var storageClasses = []string{"STANDARD", "STANDARD_IA", "COLD", "ARCHIVE", "MAZ_STANDARD", "MAZ_STANDARD_IA"}
 
-// build compiles one rule set, rule after rule, so that a document is
-// read, validated and compiled in one pass and its problems come out in
-// document order.
-type build struct {
+// engineBuilder compiles one rule set, rule after rule, so that a
+// document is read, validated and compiled in one pass and its problems
+// come out in document order.
+type engineBuilder struct {
 	c        Compiler
 	format   Format
 	probs    problems
@@ -64,20 +108,20 @@ type build struct {
 	plans        map[planKey]*headerPlan
 }
 
-func newBuild(c Compiler, f Format) *build {
-	b := &build{c: c, origins: map[string]*origin{}, globs: globCache{}, templates: map[ruleTemplate]*ruleTemplate{}, lastTemplate: map[*origin]*ruleTemplate{}, plans: map[planKey]*headerPlan{}}
+func newEngineBuilder(c Compiler, f Format) *engineBuilder {
+	b := &engineBuilder{c: c, origins: map[string]*origin{}, globs: globCache{}, templates: map[ruleTemplate]*ruleTemplate{}, lastTemplate: map[*origin]*ruleTemplate{}, plans: map[planKey]*headerPlan{}}
 	b.setFormat(f)
 	return b
 }
 
-func (b *build) setFormat(f Format) {
+func (b *engineBuilder) setFormat(f Format) {
 	b.format = f
 	b.probs.at = namerFor(f)
 }
 
 // count checks the number of rules and sizes the build for up to reserve
 // of them.
-func (b *build) count(n, reserve int) {
+func (b *engineBuilder) count(n, reserve int) {
 	if b.format == FormatBOS {
 		if n < 1 || n > bosMaxRules {
 			// Over the limit there is no overlap check: it is quadratic,
@@ -93,7 +137,7 @@ func (b *build) count(n, reserve int) {
 // add validates and compiles rule i. Once the set has a problem it is only
 // validated: nothing more is kept, so that a large refused document costs
 // no more memory than a small one.
-func (b *build) add(r Rule, i int, unset fieldSet) {
+func (b *engineBuilder) add(r Rule, i int, unset fieldSet) {
 	var cr compiledRule
 	var p pattern
 	if !unset[wholeRule] {
@@ -115,7 +159,7 @@ func (b *build) add(r Rule, i int, unset fieldSet) {
 	b.pats = append(b.pats, p)
 }
 
-func (b *build) finish() (*Engine, error) {
+func (b *engineBuilder) finish() (*Engine, error) {
 	if err := b.probs.err(); err != nil {
 		return nil, err
 	}
@@ -126,46 +170,10 @@ func (b *build) finish() (*Engine, error) {
 	return &Engine{format: b.format, compiled: b.compiled, index: ix}, nil
 }
 
-// compiledRule is what Resolve needs of a rule, worked out once, and what
-// Engine.Rule gives back: every field as written, except that the origins
-// are parsed and the header lists planned. What is not the resource is in
-// a template that the rules with the same fields share: a tenant's rules
-// differ in their resources and a few origins, and an engine of 100,000
-// rules keeps 32 bytes for each and a template for each distinct origin
-// and rewrite.
-type compiledRule struct {
-	resource string // as written, BOS's default filled in
-	crop     int32  // length of the resource's literal prefix (v2)
-	*ruleTemplate
-}
-
-// ruleTemplate is a compiled rule but for its resource. It is comparable:
-// the build keys its templates by value.
-type ruleTemplate struct {
-	mode            Mode
-	primary, backup *origin // backup is nil when unset
-	prefix, suffix  string  // raw; encoded while the URL is written
-	fixedKey        string
-	replace         string // prefixReplace as written; it acts in v2 only
-	version         uint8  // index in versions
-	syntax          uint8  // index in syntaxes
-	passQuery       bool
-	redirectCode    uint16 // as written; 0 is 302
-	storageClass    string // upper case
-	headers         *headerPlan
-}
-
-var (
-	versions = []string{"", "v1", "v2"}
-	syntaxes = []string{"", "wildcard", "glob"}
-)
-
-func (r *ruleTemplate) v2() bool { return r.version == 2 }
-
 // rule validates r, rule i, into cr and returns its pattern (kind
 // patNone when the resource is invalid). It writes the canonical storage
 // class back into r.
-func (b *build) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) pattern {
+func (b *engineBuilder) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) pattern {
 	add := func(field, reason string) { b.probs.add(i, field, reason) }
 	var t ruleTemplate
 	defer func() { cr.ruleTemplate = b.template(&t) }()
@@ -256,7 +264,7 @@ func (b *build) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) pattern {
 
 // headerPlan compiles r's header lists, once per distinct lists: rules
 // with the same lists and origins share the plan (and its checks).
-func (b *build) headerPlan(r *Rule, i, limit int, primary, backup *origin, unset fieldSet) *headerPlan {
+func (b *engineBuilder) headerPlan(r *Rule, i, limit int, primary, backup *origin, unset fieldSet) *headerPlan {
 	if len(r.PassHeaders) == 0 && len(r.IgnoreHeaders) == 0 && len(r.CustomHeaders) == 0 {
 		return emptyPlan
 	}
@@ -277,7 +285,7 @@ func (b *build) headerPlan(r *Rule, i, limit int, primary, backup *origin, unset
 }
 
 // template returns the build's template equal to t, made on first use.
-func (b *build) template(t *ruleTemplate) *ruleTemplate {
+func (b *engineBuilder) template(t *ruleTemplate) *ruleTemplate {
 	// Most rules share their template with the last rule of the same
 	// origin: a pointer is quicker to hash than the template.
 	if last := b.lastTemplate[t.primary]; last != nil && *last == *t {
@@ -294,7 +302,7 @@ func (b *build) template(t *ruleTemplate) *ruleTemplate {
 }
 
 // origin parses an origin URL once per distinct text.
-func (b *build) origin(field, raw string, i int) *origin {
+func (b *engineBuilder) origin(field, raw string, i int) *origin {
 	if o, ok := b.origins[raw]; ok {
 		return o
 	}

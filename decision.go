@@ -8,15 +8,6 @@ import (
 	"unsafe"
 )
 
-// Request is what the storage did not find: the object key exactly as
-// stored (no leading "/" added or removed), the raw query string without
-// "?", and the client's request headers.
-type Request struct {
-	Key      string
-	RawQuery string
-	Header   http.Header
-}
-
 // Decision says where to get a missing object from.
 type Decision struct {
 	// Rule is the index of the rule that covers the key.
@@ -135,6 +126,45 @@ func (o *Origin) NewRequest(ctx context.Context) (*http.Request, error) {
 	}
 	req.URL.Path, req.URL.RawPath, req.URL.RawQuery = path, o.Path, o.RawQuery
 	return req, nil
+}
+
+// Resolve answers for a key the storage did not find: the first rule
+// covering it, the origin URL(s) and the headers to send. The error wraps
+// ErrInvalidKey, ErrNoRule, ErrUnsafeKey or ErrInvalidQuery, checked in
+// that order; a decision is never returned with an error. The same engine
+// and request always give an identical decision.
+func (e *Engine) Resolve(req *Request) (*Decision, error) {
+	p, err := e.prepare(req)
+	if err != nil {
+		return nil, err
+	}
+	return newDecision(&p, req), nil
+}
+
+// ResolveTo is Resolve for a caller that reuses memory, such as a proxy
+// that keeps one Decision per worker: it fills d, reusing the memory of
+// its slices, and once they have grown to size it allocates nothing.
+// It differs from Resolve in two ways:
+//   - the headers are in d.Fields, as name/value pairs, and d.Header is
+//     nil (HeaderMap makes an http.Header of them when one is needed);
+//   - the strings of d.URLs and d.Origins are views of a buffer d keeps,
+//     which the next ResolveTo into d overwrites: copy (strings.Clone)
+//     what must outlive that, and do not copy d while it is in use.
+//
+// The header values and the rule's strings are shared, as with Resolve.
+// On error d is left holding no decision (Rule -1) and the error is
+// Resolve's. What still allocates: a request header name that is not in
+// canonical form (net/http's server gives canonical ones) is
+// canonicalised into a new string, and a refused key gets an error value
+// that says why.
+func (e *Engine) ResolveTo(d *Decision, req *Request) error {
+	p, err := e.prepare(req)
+	if err != nil {
+		*d = Decision{Rule: -1, URLs: d.URLs[:0], Origins: d.Origins[:0], Fields: d.Fields[:0], buf: d.buf[:0]}
+		return err
+	}
+	d.resolveInto(&p, req)
+	return nil
 }
 
 // decisionBox lets a decision, its slices and its first header values be

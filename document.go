@@ -13,49 +13,6 @@ import (
 // the wrong JSON type is reported once, at its own path, and does not hide
 // the other fields' problems.
 
-// Load reads, validates and compiles a rules document with the zero
-// Compiler's options.
-func Load(data []byte, format Format) (*Engine, error) {
-	return Compiler{}.Load(data, format)
-}
-
-// Load reads, validates and compiles a rules document. A document that is
-// not JSON, has values of the wrong JSON types, or rules that do not
-// validate gives one *CompileError listing the problems of all three
-// steps, in document order.
-//
-// Field names match case-insensitively and the last of two equal names
-// wins, as with encoding/json, so both passQuerystring (BOS's Go SDK) and
-// passQueryString (its Java SDK) are read. null, missing and "" fields are
-// unset; unknown fields are ignored.
-func (c Compiler) Load(data []byte, format Format) (*Engine, error) {
-	b := newBuild(c, FormatNative)
-	top, ok := readTop(data, format, &b.probs)
-	if !ok {
-		return nil, b.probs.err()
-	}
-	b.setFormat(top.format)
-	if top.format == FormatQingStor {
-		r := Rule{Mode: ModeFetch, SourceURL: top.site, Resource: "*"}
-		var unset fieldSet
-		if top.badSite {
-			unset = fieldSet{"sourceUrl": true}
-		}
-		b.count(1, 1)
-		b.add(r, 0, unset)
-		return b.finish()
-	}
-	// A list item can be as short as "1,": the build is sized by what the
-	// document can hold as rules, not by the item count alone.
-	b.count(top.items, min(top.items, len(data)/32))
-	eachItem(top.list, func(i int, item json.RawMessage) {
-		var r Rule
-		unset := parseRule(item, top.format, &r, i, &b.probs)
-		b.add(r, i, unset)
-	})
-	return b.finish()
-}
-
 // topLevel is what the top level of a document holds.
 type topLevel struct {
 	format  Format
@@ -176,37 +133,6 @@ func lineColumn(data []byte, off int64) (line, col int) {
 	line = 1 + bytes.Count(before, []byte{'\n'})
 	col = int(off) - bytes.LastIndexByte(before, '\n')
 	return line, col
-}
-
-// pathNamer turns (rule index, field) into a document path such as
-// "bucketMirroringConfiguration[3].sourceUrl" (docs/SEMANTICS.md §1).
-type pathNamer struct {
-	list     string // "bucketMirroringConfiguration" or "rules"
-	qingstor bool   // every path is "source_site"
-}
-
-func namerFor(f Format) pathNamer {
-	switch f {
-	case FormatBOS:
-		return pathNamer{list: "bucketMirroringConfiguration"}
-	case FormatQingStor:
-		return pathNamer{qingstor: true}
-	}
-	return pathNamer{list: "rules"}
-}
-
-func (n pathNamer) path(i int, field string) string {
-	switch {
-	case field == "document" || field == "format":
-		return field
-	case n.qingstor:
-		return "source_site"
-	case i < 0:
-		return n.list
-	case field == "":
-		return n.list + "[" + strconv.Itoa(i) + "]"
-	}
-	return n.list + "[" + strconv.Itoa(i) + "]." + field
 }
 
 // fieldSet is a set of rule field names (JSON spelling).

@@ -3,6 +3,7 @@ package mirror
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -29,6 +30,7 @@ type FieldError struct {
 	Reason string
 }
 
+// Error gives "PATH: reason", the line a person reads.
 func (e *FieldError) Error() string { return e.Path + ": " + e.Reason }
 
 // CompileError lists the problems of a rule set in document order (the
@@ -121,4 +123,46 @@ func (p *problems) err() error {
 		return nil
 	}
 	return &CompileError{Problems: p.list, More: p.more}
+}
+
+// warnings collects Lint's findings. Unlike compile problems they are
+// not capped: a linter lists everything it found.
+type warnings struct {
+	at   pathNamer
+	list []*FieldError
+}
+
+func (w *warnings) add(i int, field, reason string) {
+	w.list = append(w.list, &FieldError{Path: w.at.path(i, field), Rule: i, Field: field, Reason: reason})
+}
+
+// pathNamer turns (rule index, field) into a document path such as
+// "bucketMirroringConfiguration[3].sourceUrl" (docs/SEMANTICS.md §1).
+type pathNamer struct {
+	list     string // "bucketMirroringConfiguration" or "rules"
+	qingstor bool   // every path is "source_site"
+}
+
+func namerFor(f Format) pathNamer {
+	switch f {
+	case FormatBOS:
+		return pathNamer{list: "bucketMirroringConfiguration"}
+	case FormatQingStor:
+		return pathNamer{qingstor: true}
+	}
+	return pathNamer{list: "rules"}
+}
+
+func (n pathNamer) path(i int, field string) string {
+	switch {
+	case field == "document" || field == "format":
+		return field
+	case n.qingstor:
+		return "source_site"
+	case i < 0:
+		return n.list
+	case field == "":
+		return n.list + "[" + strconv.Itoa(i) + "]"
+	}
+	return n.list + "[" + strconv.Itoa(i) + "]." + field
 }

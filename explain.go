@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Explain tells the story behind a decision (docs/SEMANTICS.md §10). It is
@@ -316,7 +318,7 @@ func (p *headerPlan) explain(req http.Header) []HeaderCheck {
 			c := HeaderCheck{Name: n.name, Value: v, Reason: why}
 			switch {
 			case why != "":
-			case !validHeaderValue(v):
+			case !httpguts.ValidHeaderFieldValue(v):
 				c.Reason = "the value holds a control byte"
 			case p.passAll:
 				c.Sent, c.Reason = true, `passHeaders "*"`

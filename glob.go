@@ -17,7 +17,10 @@ import (
 // the pattern with gobwas's own lexer, rebuilds the tree gobwas's parser
 // builds (the same simplification, the same globstar rewrite), and runs
 // that tree as an automaton (nfa.go) in time linear in key × pattern.
-// gobwas itself only decides which patterns compile.
+// gobwas itself only decides which patterns compile. This file reads a
+// glob into its tree and nothing more, so that the automaton and the
+// resource patterns (pattern.go, which takes a glob apart into literals
+// and a matcher) build on the tree without being called back.
 
 // globCompiler is the syntax of docs/SEMANTICS.md §3.
 var globCompiler = glob.Compiler{Separators: []rune{'/'}, Globstar: true}
@@ -48,72 +51,8 @@ const (
 	gAlt           // one of
 )
 
-// globRest is a glob from its first metacharacter on: what a rule's
-// literal prefix is followed by. Rules whose globs differ only in their
-// literal prefix (tenant000123/{images,static}/*.png,
-// tenant000124/{images,static}/*.png, …) share one, compiled once.
-type globRest struct {
-	// heads are the literal texts that may come right after the literal
-	// prefix: leading "{a,b}" groups of plain text are expanded here, so
-	// that the index walks them as literal prefixes. [""] when none.
-	heads  []string
-	suffix string  // the literal every covered key ends with, after a head
-	exact  bool    // nothing follows a head: the glob is a set of literals
-	m      matcher // decides what follows a head
-}
-
 // maxGlobHeads bounds the literal prefixes one glob expands into.
 const maxGlobHeads = 16
-
-// compileGlobRest compiles the part of a glob from its first
-// metacharacter on. start says whether that part begins a path segment
-// (the literal prefix before it is empty or ends with "/"), which decides
-// gobwas's globstar rewrite.
-func compileGlobRest(rest string, start bool) (*globRest, string) {
-	if _, err := globCompiler.Compile(rest); err != nil {
-		return nil, "glob does not compile: " + err.Error()
-	}
-	root, stars, err := parseGlob(rest)
-	if err != nil {
-		return nil, "glob does not compile: " + err.Error()
-	}
-	if stars > maxGlobStars {
-		return nil, fmt.Sprintf("glob has %d wildcards (runs of \"*\"), more than %d", stars, maxGlobStars)
-	}
-	if reason := globstarReason(rest, start); reason != "" {
-		return nil, reason
-	}
-	root, _ = globstar(root, start)
-	body := []*gnode{root}
-	if root.kind == gSeq {
-		body = root.kids
-	}
-	g := &globRest{heads: []string{""}}
-	for len(body) > 0 {
-		next, ok := expandHeads(g.heads, body[0])
-		if !ok {
-			break
-		}
-		g.heads, body = next, body[1:]
-	}
-	slices.Sort(g.heads)
-	g.heads = slices.Compact(g.heads)
-	if len(body) == 0 {
-		g.exact = true
-		return g, ""
-	}
-	if last := body[len(body)-1]; last.kind == gText && len(body) > 1 {
-		g.suffix = last.text
-	}
-	if g.m = fastMatcher(body); g.m == nil {
-		p := compileProgram(body)
-		if len(p.insts) > maxInsts {
-			return nil, "glob is too complex to match in bounded time"
-		}
-		g.m = p
-	}
-	return g, ""
-}
 
 // expandHeads appends a literal, or a group of literal alternatives, to
 // every head, while the heads stay at most maxGlobHeads.

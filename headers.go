@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // The header rules of docs/SEMANTICS.md §6. A client can never pass a
@@ -119,16 +121,6 @@ func validHeaderName(name string) bool {
 }
 
 var tokenNoUnderscore = newByteSet("!#$%&'*+-.^`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-
-// validHeaderValue: no control byte other than tab.
-func validHeaderValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
 
 // headerPlan is a rule's header policy, worked out at compile time, and
 // its header lists as written.
@@ -297,7 +289,7 @@ func customValueReason(v string) string {
 	switch {
 	case len(v) > maxFieldLen:
 		return "longer than 1024 bytes"
-	case !validHeaderValue(v):
+	case !httpguts.ValidHeaderFieldValue(v):
 		return "holds a control byte (only tab is allowed)"
 	case strings.TrimLeft(v, " \t") != v || strings.TrimRight(v, " \t") != v:
 		return "has leading or trailing white space"
@@ -386,12 +378,15 @@ func (p *headerPlan) takes(name string) (string, bool) {
 // dropConnectionListed removes from names[base:] the headers the
 // request's Connection header lists. A few names are checked against the
 // list directly; more go through a set of its tokens, so that many headers
-// and a long list never cost their product.
+// and a long list never cost their product. Both ways agree: the names
+// are RFC 9110 tokens (takes lets no other through), and for a token
+// httpguts' match (comma-separated elements, OWS trimmed, ASCII case
+// folded) is hopByHop's.
 func dropConnectionListed(names []passed, base int, req http.Header, conns int, conn []string) []passed {
 	keep := base
 	if conns == 1 && len(names)-base <= 8 {
 		for _, n := range names[base:] {
-			if !listsToken(conn, n.name) {
+			if !httpguts.HeaderValuesContainsToken(conn, n.name) {
 				names[keep] = n
 				keep++
 			}
@@ -406,21 +401,6 @@ func dropConnectionListed(names []passed, base int, req http.Header, conns int, 
 		}
 	}
 	return names[:keep]
-}
-
-// listsToken reports whether a Connection header's values list name, ASCII
-// case folded.
-func listsToken(values []string, name string) bool {
-	for _, v := range values {
-		for v != "" {
-			var tok string
-			tok, v, _ = strings.Cut(v, ",")
-			if equalFoldASCII(strings.Trim(tok, " \t"), name) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // headers runs the pass and set steps into an http.Header whose values
@@ -444,7 +424,7 @@ func (p *headerPlan) headers(req http.Header, values []string) http.Header {
 		start := len(values)
 		for ; i < len(names) && names[i].key == key; i++ {
 			for _, v := range req[names[i].name] {
-				if validHeaderValue(v) {
+				if httpguts.ValidHeaderFieldValue(v) {
 					values = append(values, v)
 				}
 			}
@@ -479,7 +459,7 @@ func (p *headerPlan) appendFields(dst []Header, req http.Header) []Header {
 			continue
 		}
 		for _, v := range req[names[i].name] {
-			if validHeaderValue(v) {
+			if httpguts.ValidHeaderFieldValue(v) {
 				dst = append(dst, Header{names[i].key, v})
 			}
 		}

@@ -3,7 +3,6 @@ package mirror
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 )
 
@@ -26,13 +25,15 @@ import (
 // stop as soon as nothing below can beat the best rule found so far.
 type ruleIndex struct {
 	trie     packedTrie // literal prefixes, their simple entries inline
-	entries  []entry    // the other entries
+	entries  []refEntry // the other entries
 	suffixes radix      // reversed literal suffixes; val indexes tails
 	tails    []tail     // the rules at one literal prefix and suffix
 	complex  []complexRule
 }
 
-type entry struct {
+// refEntry is the entry of a literal whose rules a trie record can not
+// decide alone (ekRef): its exact rule and its suffix trie.
+type refEntry struct {
 	exact      int32 // first rule whose resource is exactly this path, -1
 	suffixRoot int32 // root in suffixes, -1 when only exact rules are here
 }
@@ -46,9 +47,6 @@ type complexRule struct {
 	rule int32
 	m    matcher
 }
-
-// noRule is the index's "no rule" answer: larger than any rule index.
-const noRule = math.MaxInt32
 
 // buildIndex indexes the valid patterns; pats[i] is rule i's. It fails
 // only when the literals add up to more than maxArena bytes.
@@ -174,7 +172,7 @@ func (b *indexBuilder) entry(items []trieItem) packedEntry {
 	for _, s := range sufs {
 		b.keys = append(b.keys, reverse(s))
 	}
-	en := entry{exact: exact, suffixRoot: ix.suffixes.build(b.keys, b.vals, b.tmins)}
+	en := refEntry{exact: exact, suffixRoot: ix.suffixes.build(b.keys, b.vals, b.tmins)}
 	ref := int32(len(ix.entries))
 	ix.entries = append(ix.entries, en)
 	return packedEntry{kind: ekRef, rule: ref, min: min(lowest, ix.suffixes.nodes[en.suffixRoot].min)}
@@ -230,69 +228,4 @@ func inlineEntry(exact int32, suffixes []string, tails []tail, complex []complex
 		}
 	}
 	return packedEntry{}
-}
-
-// entryBest checks the rules of an entry that is not inline: its exact
-// rule, and the rules of its suffix trie.
-func (ix *ruleIndex) entryBest(ref uint32, key string, pos int, best int32) int32 {
-	en := &ix.entries[ref]
-	if pos == len(key) && en.exact >= 0 && en.exact < best {
-		best = en.exact
-	}
-	if en.suffixRoot >= 0 {
-		best = ix.bestSuffix(en.suffixRoot, key, pos, best)
-	}
-	return best
-}
-
-// bestSuffix walks the reversed-suffix trie at root from the key's end,
-// never into key[:pos] (the literal prefix already matched there, and a
-// covered key holds its prefix and suffix side by side), and returns the
-// smallest rule that covers the key, or best.
-func (ix *ruleIndex) bestSuffix(root int32, key string, pos int, best int32) int32 {
-	t := &ix.suffixes
-	n := &t.nodes[root]
-	end := len(key)
-	for n.min < best {
-		if n.val >= 0 {
-			best = ix.tailBest(n.val, key[pos:], best)
-		}
-		if end == pos {
-			break
-		}
-		k := t.child(n, key[end-1])
-		if k < 0 {
-			break
-		}
-		n = &t.nodes[k]
-		if end-pos < int(n.llen) {
-			break
-		}
-		for j, c := range t.labels[n.label+1 : n.label+uint32(n.llen)] {
-			if key[end-2-j] != c {
-				return best
-			}
-		}
-		end -= int(n.llen)
-	}
-	return best
-}
-
-// tailBest checks the rules of one (prefix, suffix) pair against rest,
-// the key after the prefix.
-func (ix *ruleIndex) tailBest(ti int32, rest string, best int32) int32 {
-	tl := &ix.tails[ti]
-	if tl.star >= 0 && tl.star < best {
-		best = tl.star
-	}
-	for c := tl.cplxLo; c < tl.cplxHi; c++ {
-		cx := &ix.complex[c]
-		if cx.rule >= best {
-			break
-		}
-		if cx.m.Match(rest) {
-			return cx.rule
-		}
-	}
-	return best
 }

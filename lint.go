@@ -30,17 +30,6 @@ func (e *Engine) Lint() []*FieldError {
 	return probs.list
 }
 
-// warnings collects Lint's findings. Unlike compile problems they are
-// not capped: a linter lists everything it found.
-type warnings struct {
-	at   pathNamer
-	list []*FieldError
-}
-
-func (w *warnings) add(i int, field, reason string) {
-	w.list = append(w.list, &FieldError{Path: w.at.path(i, field), Rule: i, Field: field, Reason: reason})
-}
-
 // lintOptions flags r's options that do nothing, and the risky ones.
 // plain names the rule's plain-http origins.
 func lintOptions(r Rule, i int, plain []string, probs *warnings) {
@@ -71,9 +60,24 @@ func lintOptions(r Rule, i int, plain []string, probs *warnings) {
 		}
 	} else {
 		lintHeaders(r, plain, warn)
+		lintVariants(r, warn)
 	}
 	if !redirect && r.RedirectCode != 0 {
 		warn("redirectCode", "does nothing on a fetch rule")
+	}
+}
+
+// lintVariants flags a fetch rule that passes the reader's query or
+// headers on: a gateway stores one object per key, so what the first
+// reader passed chooses the object every later reader gets
+// (docs/SERVING.md §3.1).
+func lintVariants(r Rule, warn func(field, format string, args ...any)) {
+	const why = "the first reader's %s the object stored for every later reader of the key: one object is stored per key"
+	if r.PassQueryString {
+		warn("passQuerystring", why, "query chooses")
+	}
+	if len(r.PassHeaders) > 0 {
+		warn("passHeaders", why, "headers choose")
 	}
 }
 

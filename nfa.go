@@ -3,7 +3,6 @@ package mirror
 import (
 	"math/bits"
 	"slices"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -195,60 +194,4 @@ func (p *program) close(set []uint64) {
 			}
 		}
 	}
-}
-
-// fastMatcher returns a matcher for the common shapes of what follows a
-// glob's literal prefix, which need no automaton: a star ("*" or "**")
-// alone, or followed by a literal, or by a group of literal alternatives
-// ("*{.jpg,.png,}"). nil for any other shape.
-func fastMatcher(body []*gnode) matcher {
-	if len(body) == 0 || len(body) > 2 || body[0].kind != gStar {
-		return nil
-	}
-	sep := body[0].sep
-	tails := []string{""}
-	if len(body) == 2 {
-		var ok bool
-		if tails, ok = expandHeads([]string{""}, body[1]); !ok {
-			return nil
-		}
-	}
-	// X*(t1|…|"") is X* when X covers every ti.
-	if slices.Contains(tails, "") && (!sep || !slices.ContainsFunc(tails, func(t string) bool { return strings.Contains(t, "/") })) {
-		tails = []string{""}
-	}
-	switch {
-	case len(tails) == 1 && tails[0] == "" && sep:
-		return noSlash{}
-	case len(tails) == 1 && tails[0] == "":
-		return anyRest{}
-	}
-	return &starThen{sep: sep, tails: tails}
-}
-
-// noSlash is "*" at the end of a glob: what is left holds no "/".
-type noSlash struct{}
-
-func (noSlash) Match(s string) bool { return strings.IndexByte(s, '/') < 0 }
-
-// anyRest is "**" at the end of a glob: anything.
-type anyRest struct{}
-
-func (anyRest) Match(string) bool { return true }
-
-// starThen is a star followed by one of some literals: "*.jpg",
-// "**{.css,.js}". (A literal is matched byte for byte; in a key, a valid
-// UTF-8 literal can only start where a character does.)
-type starThen struct {
-	sep   bool
-	tails []string
-}
-
-func (m *starThen) Match(s string) bool {
-	for _, t := range m.tails {
-		if strings.HasSuffix(s, t) && (!m.sep || strings.IndexByte(s[:len(s)-len(t)], '/') < 0) {
-			return true
-		}
-	}
-	return false
 }

@@ -35,9 +35,6 @@ func (o *origin) sameParty(b *origin) bool {
 	return o.scheme == b.scheme && o.hostport == b.hostport
 }
 
-// maxFieldLen bounds every URL and string field of a rule.
-const maxFieldLen = 1024
-
 // parseOrigin reads an origin URL with the strict grammar of
 // docs/SEMANTICS.md §5: every component has exactly one meaning, so no
 // later step can be fooled into a different host, port or path. reason is

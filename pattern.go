@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -125,6 +126,99 @@ func compilePattern(res, syntax string, bos bool, cache globCache) (pattern, str
 	return pattern{}, fmt.Sprintf("resourceSyntax %q is not wildcard or glob", syntax)
 }
 
+// globRest is a glob from its first metacharacter on: what a rule's
+// literal prefix is followed by. Rules whose globs differ only in their
+// literal prefix (tenant000123/{images,static}/*.png,
+// tenant000124/{images,static}/*.png, …) share one, compiled once.
+type globRest struct {
+	// heads are the literal texts that may come right after the literal
+	// prefix: leading "{a,b}" groups of plain text are expanded here, so
+	// that the index walks them as literal prefixes. [""] when none.
+	heads  []string
+	suffix string  // the literal every covered key ends with, after a head
+	exact  bool    // nothing follows a head: the glob is a set of literals
+	m      matcher // decides what follows a head
+}
+
+// compileGlobRest compiles the part of a glob from its first
+// metacharacter on. start says whether that part begins a path segment
+// (the literal prefix before it is empty or ends with "/"), which decides
+// gobwas's globstar rewrite.
+func compileGlobRest(rest string, start bool) (*globRest, string) {
+	if _, err := globCompiler.Compile(rest); err != nil {
+		return nil, "glob does not compile: " + err.Error()
+	}
+	root, stars, err := parseGlob(rest)
+	if err != nil {
+		return nil, "glob does not compile: " + err.Error()
+	}
+	if stars > maxGlobStars {
+		return nil, fmt.Sprintf("glob has %d wildcards (runs of \"*\"), more than %d", stars, maxGlobStars)
+	}
+	if reason := globstarReason(rest, start); reason != "" {
+		return nil, reason
+	}
+	root, _ = globstar(root, start)
+	body := []*gnode{root}
+	if root.kind == gSeq {
+		body = root.kids
+	}
+	g := &globRest{heads: []string{""}}
+	for len(body) > 0 {
+		next, ok := expandHeads(g.heads, body[0])
+		if !ok {
+			break
+		}
+		g.heads, body = next, body[1:]
+	}
+	slices.Sort(g.heads)
+	g.heads = slices.Compact(g.heads)
+	if len(body) == 0 {
+		g.exact = true
+		return g, ""
+	}
+	if last := body[len(body)-1]; last.kind == gText && len(body) > 1 {
+		g.suffix = last.text
+	}
+	if g.m = fastMatcher(body); g.m == nil {
+		p := compileProgram(body)
+		if len(p.insts) > maxInsts {
+			return nil, "glob is too complex to match in bounded time"
+		}
+		g.m = p
+	}
+	return g, ""
+}
+
+// fastMatcher returns a matcher for the common shapes of what follows a
+// glob's literal prefix, which need no automaton: a star ("*" or "**")
+// alone, or followed by a literal, or by a group of literal alternatives
+// ("*{.jpg,.png,}"). nil for any other shape.
+func fastMatcher(body []*gnode) matcher {
+	if len(body) == 0 || len(body) > 2 || body[0].kind != gStar {
+		return nil
+	}
+	sep := body[0].sep
+	tails := []string{""}
+	if len(body) == 2 {
+		var ok bool
+		if tails, ok = expandHeads([]string{""}, body[1]); !ok {
+			return nil
+		}
+	}
+	// X*(t1|…|"") is X* when X covers every ti.
+	if slices.Contains(tails, "") && (!sep || !slices.ContainsFunc(tails, func(t string) bool { return strings.Contains(t, "/") })) {
+		tails = []string{""}
+	}
+	switch {
+	case len(tails) == 1 && tails[0] == "" && sep:
+		return noSlash{}
+	case len(tails) == 1 && tails[0] == "":
+		return anyRest{}
+	}
+	return &starThen{sep: sep, tails: tails}
+}
+
 // covers reports whether the pattern covers key; the index answers the
 // same for all patterns at once.
 func (p *pattern) covers(key string) bool {
@@ -219,4 +313,31 @@ func (w *wildcard) Match(s string) bool {
 		s = s[i+len(m):]
 	}
 	return true
+}
+
+// noSlash is "*" at the end of a glob: what is left holds no "/".
+type noSlash struct{}
+
+func (noSlash) Match(s string) bool { return strings.IndexByte(s, '/') < 0 }
+
+// anyRest is "**" at the end of a glob: anything.
+type anyRest struct{}
+
+func (anyRest) Match(string) bool { return true }
+
+// starThen is a star followed by one of some literals: "*.jpg",
+// "**{.css,.js}". (A literal is matched byte for byte; in a key, a valid
+// UTF-8 literal can only start where a character does.)
+type starThen struct {
+	sep   bool
+	tails []string
+}
+
+func (m *starThen) Match(s string) bool {
+	for _, t := range m.tails {
+		if strings.HasSuffix(s, t) && (!m.sep || strings.IndexByte(s[:len(s)-len(t)], '/') < 0) {
+			return true
+		}
+	}
+	return false
 }

@@ -2,13 +2,26 @@ package mirror
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"unicode/utf8"
 )
 
 // The rewrite stage (docs/SEMANTICS.md §4, §5, §8): the request checks in
 // their order, the origin key of the winning rule, and the origin URL
-// written byte by byte from the rule's canonical base.
+// written byte by byte from the rule's canonical base. Request is defined
+// here, where it is first checked; decision.go makes a Decision of what
+// this stage prepares, and nothing here knows a Decision, so that
+// AppendURL is the rewrite alone.
+
+// Request is what the storage did not find: the object key exactly as
+// stored (no leading "/" added or removed), the raw query string without
+// "?", and the client's request headers.
+type Request struct {
+	Key      string
+	RawQuery string
+	Header   http.Header
+}
 
 // prepared is a request that passed every check: its rule, origin key and
 // the query to forward ("" for none).
@@ -129,27 +142,22 @@ func appendURL(dst []byte, o *origin, k *originKey, query string) []byte {
 	return dst
 }
 
-// unreserved marks the bytes enc keeps: A-Z a-z 0-9 - . _ ~ and "/"
-// (AWS SigV4 UriEncode with "/" kept).
-var unreserved = newByteSet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/")
-
-// appendEncoded appends s with every byte but A-Z a-z 0-9 - . _ ~ / as
-// %XX, upper-case.
-func appendEncoded(dst []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		run := i
-		for run < len(s) && unreserved[s[run]] {
-			run++
-		}
-		dst = append(dst, s[i:run]...)
-		if run == len(s) {
-			break
-		}
-		c := s[run]
-		dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
-		i = run + 1
+// AppendURL appends the primary origin URL for req to dst and returns the
+// extended buffer and the rule index: in fetch mode the URL to fetch
+// first, in redirect mode the Location. It checks the request exactly as
+// Resolve does, and returns dst unchanged, rule -1 and the error when
+// Resolve would fail. With a buffer of enough capacity it allocates
+// nothing, which suits a proxy that builds its outbound request line
+// itself; Resolve gives the backup URL, headers and storage class too.
+func (e *Engine) AppendURL(dst []byte, req *Request) ([]byte, int, error) {
+	if out, rule, ok := e.appendURLFast(dst, req); ok {
+		return out, rule, nil
 	}
-	return dst
+	p, err := e.prepare(req)
+	if err != nil {
+		return dst, -1, err
+	}
+	return appendURL(dst, p.rule.primary, &p.key, p.query), int(p.index), nil
 }
 
 // appendURLFast is AppendURL for the common request, whose key is checked

@@ -63,3 +63,6 @@ const (
 	// no count limit and overlapping rules allowed (first match wins).
 	FormatNative Format = "native"
 )
+
+// maxFieldLen bounds every URL and string field of a rule.
+const maxFieldLen = 1024

@@ -3,7 +3,6 @@ package mirror
 import (
 	"encoding/binary"
 	"math"
-	"strings"
 )
 
 // packedTrie is the index's trie of literal prefixes, laid out for a walk
@@ -56,6 +55,11 @@ const (
 // recordHeader bounds a record's fixed part: flags, a long label's
 // length, nkids and min.
 const recordHeader = 8
+
+// noRule is the index's "no rule" answer: larger than any rule index, it
+// is also the smallest rule of a subtree that has none, so that the walks
+// prune on it as on any rule.
+const noRule = math.MaxInt32
 
 // packedEntry is a literal's entry, as the build writes it.
 type packedEntry struct {
@@ -299,78 +303,4 @@ func (b *trieBuilder) commonEnd(run []trieItem, from int) int {
 		}
 	}
 	return end
-}
-
-// lookup returns the smallest index of a rule covering key, or noRule.
-// It allocates nothing.
-func (ix *ruleIndex) lookup(key string) int32 {
-	best := int32(noRule)
-	d := ix.trie.data
-	off, pos := 0, 0
-	for {
-		rec := d[off:]
-		flags := rec[0]
-		llen, p := int(rec[1]), 2
-		if flags&flLong != 0 {
-			llen, p = int(binary.LittleEndian.Uint16(rec[1:])), 3
-		}
-		nkids := 0
-		if flags&flKids != 0 {
-			if int32(binary.LittleEndian.Uint32(rec[p+1:])) >= best {
-				return best
-			}
-			nkids, p = int(rec[p])+1, p+5
-		}
-		if llen > 0 {
-			// The first byte was matched by the parent's firsts.
-			end := pos + llen
-			if end > len(key) || key[pos+1:end] != string(rec[p:p+llen-1]) {
-				return best
-			}
-			pos, p = end, p+llen-1
-		}
-		kind := flags & flKind
-		if kind != ekNone {
-			rule := int32(binary.LittleEndian.Uint32(rec[p:]))
-			p += 4
-			switch kind {
-			case ekExact:
-				if pos == len(key) && rule < best {
-					best = rule
-				}
-			case ekStar:
-				n := int(binary.LittleEndian.Uint16(rec[p:]))
-				if rule < best && len(key)-pos >= n && key[len(key)-n:] == string(rec[p+2:p+2+n]) {
-					best = rule
-				}
-				p += 2 + n
-			case ekNoSlash:
-				if rule < best && strings.IndexByte(key[pos:], '/') < 0 {
-					best = rule
-				}
-			case ekAny:
-				if rule < best {
-					best = rule
-				}
-			case ekRef:
-				best = ix.entryBest(uint32(rule), key, pos, best)
-			}
-		}
-		if nkids == 0 || pos == len(key) {
-			return best
-		}
-		firsts := rec[p : p+nkids]
-		k := -1
-		c := key[pos]
-		for i, f := range firsts {
-			if f == c {
-				k = i
-				break
-			}
-		}
-		if k < 0 {
-			return best
-		}
-		off = int(binary.LittleEndian.Uint32(rec[p+nkids+4*k:]))
-	}
 }

@@ -123,9 +123,16 @@ rules[2].storageClass: does nothing on a redirect rule: a redirect stores nothin
 	require.Len(t, got.Warnings, 4)
 	assert.Equal(t, lintOut{"rules[1].resource", 1, "resource", `no key can reach this rule: rules[0] ("img/*") covers every key it covers`}, got.Warnings[2])
 
-	// The bundled examples are clean: status 0, nothing printed, and an
-	// empty list in JSON.
-	for _, f := range []string{"bos.json", "native.json", "qingstor.json", "gateway.json"} {
+	// examples/bos.json passes the reader's query and headers on, on
+	// purpose: lint says what that means (issue 16).
+	code, out, _ = runCmd(t, "", "lint", "-rules", "../../examples/bos.json")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, 4, strings.Count(out, "the object stored for every later reader of the key"), out)
+	assert.Equal(t, 4, strings.Count(out, "\n"), out)
+
+	// The other bundled examples are clean: status 0, nothing printed,
+	// and an empty list in JSON.
+	for _, f := range []string{"native.json", "qingstor.json", "gateway.json"} {
 		code, out, errOut := runCmd(t, "", "lint", "-rules", "../../examples/"+f, "-allow-private-origins")
 		assert.Equal(t, 0, code, "%s: %s", f, errOut)
 		assert.Empty(t, out, f)

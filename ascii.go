@@ -5,6 +5,9 @@ import "strings"
 // Byte-level helpers shared by every stage. They work on ASCII only, on
 // purpose: names, schemes, hosts and tokens are compared the way HTTP
 // compares them, never with Unicode case folding (docs/SEMANTICS.md §6).
+// The percent-encoding is here too, beside its decoding: origin.go
+// encodes an origin's path with it when a rule is compiled, and rewrite.go
+// every origin key, so that both are written the same way.
 
 // hasControl reports whether s holds a C0 control byte or DEL.
 func hasControl(s string) bool {
@@ -105,6 +108,29 @@ func percentDecode(s string) (string, bool) {
 		i += 2
 	}
 	return string(b), true
+}
+
+// unreserved marks the bytes appendEncoded keeps: A-Z a-z 0-9 - . _ ~ and "/"
+// (AWS SigV4 UriEncode with "/" kept).
+var unreserved = newByteSet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/")
+
+// appendEncoded appends s with every byte but A-Z a-z 0-9 - . _ ~ / as
+// %XX, upper-case.
+func appendEncoded(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		run := i
+		for run < len(s) && unreserved[s[run]] {
+			run++
+		}
+		dst = append(dst, s[i:run]...)
+		if run == len(s) {
+			break
+		}
+		c := s[run]
+		dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+		i = run + 1
+	}
+	return dst
 }
 
 // commonPrefixLen is the length of the longest common prefix of a and b.
