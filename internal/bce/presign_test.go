@@ -14,24 +14,16 @@ import (
 	"github.com/baidubce/bce-sdk-go/services/bos"
 	"github.com/baidubce/bce-sdk-go/util"
 	"github.com/mirrorkit/mirror/internal/httpapi"
+	"github.com/mirrorkit/mirror/internal/sigtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-const (
-	testAK = "bce-ak"
-	testSK = "bce-sk"
-)
+// The key the tests sign with, when, and its lookup.
+var testAK, testSK, at, secrets = "bce-ak", "bce-sk", sigtest.At, sigtest.Secrets("bce-ak", "bce-sk")
 
-// at is when the tests sign.
-var at = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-
-func secrets(ak string) (string, bool) {
-	if ak == testAK {
-		return testSK, true
-	}
-	return "", false
-}
+// verdictCase is sigtest.Case, local so that its rows may be positional.
+type verdictCase sigtest.Case
 
 // hardKeys are keys whose paths every encoder has an opinion on.
 var hardKeys = []string{"a b.txt", "日本/語+x", "a%2Fb", "~user/x", "k?", "x=1&y=2", "(paren)*star!", "emoji😀/ü", "a//b"}
@@ -148,13 +140,7 @@ func TestVerifyRequestRefusals(t *testing.T) {
 			r.URL.RawQuery = q.Encode()
 		}
 	}
-	for _, c := range []struct {
-		name string
-		req  func(t *testing.T) *http.Request
-		edit func(*http.Request)
-		now  time.Time
-		want httpapi.Failure
-	}{
+	for _, c := range []verdictCase{
 		{"ok", good, func(*http.Request) {}, at, -1},
 		{"not signed", good, func(r *http.Request) { r.URL.RawQuery = "" }, at, httpapi.AccessDenied},
 		{"wrong secret", func(t *testing.T) *http.Request {
@@ -184,18 +170,10 @@ func TestVerifyRequestRefusals(t *testing.T) {
 		{"query that does not parse", good, func(r *http.Request) { r.URL.RawQuery += "&y=%zz" }, at, httpapi.MalformedAuthorization},
 		{"header and query", good, func(r *http.Request) { r.Header.Set("Authorization", "bce-auth-v1/x") }, at, httpapi.MalformedAuthorization},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			r := c.req(t)
-			c.edit(r)
-			ak, e := VerifyRequest(r, secrets, c.now)
-			got := httpapi.Failure(-1)
-			if e != nil {
-				got = e.Failure
-			}
-			assert.Equal(t, c.want, got, "%v", e)
-			if c.want == -1 {
-				assert.Equal(t, testAK, ak)
-			}
+		t.Run(c.Name, func(t *testing.T) {
+			r := c.Req(t)
+			c.Edit(r)
+			sigtest.Expect(t, func() (string, *httpapi.Error) { return VerifyRequest(r, secrets, c.Now) }, c.Want, testAK)
 		})
 	}
 }

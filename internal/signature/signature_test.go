@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -14,39 +13,17 @@ import (
 	"github.com/aws/smithy-go/encoding/httpbinding"
 	"github.com/baidubce/bce-sdk-go/services/bos"
 	"github.com/mirrorkit/mirror/internal/httpapi"
+	"github.com/mirrorkit/mirror/internal/sigtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	qssigner "github.com/yunify/qingstor-sdk-go/v3/request/signer"
 )
 
-const (
-	testAK = "AK"
-	testSK = "SK"
-)
+// The key the tests sign with, when, and its lookup.
+var testAK, testSK, at, secrets = "AK", "SK", sigtest.At, sigtest.Secrets("AK", "SK")
 
-// at is when the tests sign.
-var at = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-
-func secrets(ak string) (string, bool) {
-	if ak == testAK {
-		return testSK, true
-	}
-	return "", false
-}
-
-// received is a request for target (an absolute URL) with header, as the
-// server reads it off the wire.
-func received(t testing.TB, method, target string, header http.Header) *http.Request {
-	t.Helper()
-	u, err := url.Parse(target)
-	require.NoError(t, err)
-	r := httptest.NewRequest(method, u.RequestURI(), nil)
-	r.Host = u.Host
-	for k, v := range header {
-		r.Header[k] = append([]string(nil), v...)
-	}
-	return r
-}
+// received is sigtest.Received.
+var received = sigtest.Received
 
 // The requests each SDK signs, for one key, one per scheme and form.
 func sdkRequests(t testing.TB, key string) map[string]*http.Request {

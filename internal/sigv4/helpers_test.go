@@ -3,8 +3,6 @@ package sigv4
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"testing"
 	"time"
 
@@ -12,24 +10,12 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go/encoding/httpbinding"
 	"github.com/mirrorkit/mirror/internal/httpapi"
+	"github.com/mirrorkit/mirror/internal/sigtest"
 	"github.com/stretchr/testify/require"
 )
 
-const (
-	testAK = "AKIDEXAMPLE"
-	testSK = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-)
-
-// at is when the tests sign.
-var at = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-
-// secrets knows one key.
-func secrets(ak string) (string, bool) {
-	if ak == testAK {
-		return testSK, true
-	}
-	return "", false
-}
+// The key the tests sign with, when, and its lookup.
+var testAK, testSK, at, secrets = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sigtest.At, sigtest.Secrets("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 
 // s3Signer is aws-sdk-go-v2's signer as its S3 client configures it: the
 // path is signed as the client escaped it, never escaped twice.
@@ -83,19 +69,8 @@ func serverSide(t *testing.T, r *http.Request) *http.Request {
 	return received(t, r.Method, r.URL.String(), r.Header)
 }
 
-// received is a request for target (an absolute URL) with header, as
-// the server reads it.
-func received(t *testing.T, method, target string, header http.Header) *http.Request {
-	t.Helper()
-	u, err := url.Parse(target)
-	require.NoError(t, err)
-	s := httptest.NewRequest(method, u.RequestURI(), nil)
-	s.Host = u.Host
-	for k, v := range header {
-		s.Header[k] = append([]string(nil), v...)
-	}
-	return s
-}
+// received is sigtest.Received.
+var received = sigtest.Received
 
 // failure is e's Failure, or -1 when e is nil.
 func failure(e *httpapi.Error) httpapi.Failure {
