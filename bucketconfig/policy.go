@@ -33,10 +33,12 @@ func ParsePolicy(s string) (Policy, error) {
 // DefaultPolicy is the policy of a bucket that has none stored: private
 // when the rules in force can reach a private source, a bos:// origin
 // (fetched with the bucket owner's credentials) or an origin sent
-// credentials (an Authorization, Cookie or token header the rules set,
-// or a user in the URL); public-read otherwise. A mirror that fetches
-// with the owner's keys would otherwise hand anyone the private source
-// (docs/SERVING.md §1.1).
+// credentials (an Authorization, Cookie or token header the rules set or
+// pass on from the reader, every header passed with "*", or a user in
+// the URL); public-read otherwise. A mirror that fetches with the owner's
+// keys would otherwise hand anyone the private source (docs/SERVING.md
+// §1.1). A Registry makes the answer sticky: once a bucket's rules made
+// it private, a private record is stored.
 func DefaultPolicy(eng *mirror.Engine) Policy {
 	if eng == nil {
 		return PublicRead
@@ -44,7 +46,7 @@ func DefaultPolicy(eng *mirror.Engine) Policy {
 	for i := range eng.Len() {
 		r := eng.Rule(i)
 		for _, u := range []string{r.SourceURL, r.BackSourceURL} {
-			if strings.HasPrefix(u, "bos://") {
+			if len(u) >= 6 && strings.EqualFold(u[:6], "bos://") {
 				return Private
 			}
 			if p, err := url.Parse(u); err == nil && p.User != nil {
@@ -56,20 +58,34 @@ func DefaultPolicy(eng *mirror.Engine) Policy {
 				return Private
 			}
 		}
+		for _, name := range r.PassHeaders {
+			if name == "*" || credentialHeader(name) {
+				return Private
+			}
+		}
 	}
 	return PublicRead
 }
 
-// credentialHeader reports whether a header a rule sets looks like a
-// credential: Authorization, Cookie, or any name that speaks of a token,
-// a key, a secret, a session, a signature or auth.
+// credentialHeader reports whether a header a rule sets or passes looks
+// like a credential: Authorization, Cookie, a storage vendor's or an
+// access proxy's namespace, or any name that speaks of a token, a key, a
+// secret, a session, a signature, a password or auth. It errs on the side
+// of private: a public bucket is one explicit policy away.
 func credentialHeader(name string) bool {
 	n := strings.ToLower(name)
 	switch n {
 	case "authorization", "proxy-authorization", "cookie":
 		return true
 	}
-	for _, w := range []string{"token", "auth", "key", "secret", "session", "signature", "credential", "password"} {
+	for _, p := range []string{"x-amz-", "x-bce-", "x-oss-", "oss-", "x-cos-", "x-obs-", "x-tos-", "x-goog-", "x-ms-",
+		"x-qs-", "cf-access-"} {
+		if strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	for _, w := range []string{"token", "auth", "key", "secret", "session", "sign", "cred", "pass", "jwt", "hmac",
+		"bearer", "cookie", "ticket"} {
 		if strings.Contains(n, w) {
 			return true
 		}

@@ -24,6 +24,16 @@ func TestDefaultPolicy(t *testing.T) {
 		`"sourceUrl":"https://o.example.com","customHeaders":[{"headerName":"X-Api-Key","headerValue":"k"}]`:     bucketconfig.Private,
 		`"sourceUrl":"https://o.example.com","customHeaders":[{"headerName":"X-Auth-Token","headerValue":"k"}]`:  bucketconfig.Private,
 		`"sourceUrl":"https://o.example.com","customHeaders":[{"headerName":"X-Tenant","headerValue":"a"}]`:      bucketconfig.PublicRead,
+		// A review of issue 16 found these public.
+		`"sourceUrl":"BOS://bj.bcebos.com/src"`:                                                                        bucketconfig.Private,
+		`"sourceUrl":"Bos://bj.bcebos.com/src"`:                                                                        bucketconfig.Private,
+		`"sourceUrl":"https://o.example.com","customHeaders":[{"headerName":"X-Jwt","headerValue":"k"}]`:               bucketconfig.Private,
+		`"sourceUrl":"https://o.example.com","customHeaders":[{"headerName":"X-Api-Pass","headerValue":"k"}]`:          bucketconfig.Private,
+		`"sourceUrl":"https://o.example.com","customHeaders":[{"headerName":"X-Hmac","headerValue":"k"}]`:              bucketconfig.Private,
+		`"sourceUrl":"https://o.example.com","customHeaders":[{"headerName":"Cf-Access-Client-Id","headerValue":"k"}]`: bucketconfig.Private,
+		`"sourceUrl":"https://o.example.com","passHeaders":["X-Jwt"]`:                                                  bucketconfig.Private,
+		`"sourceUrl":"https://o.example.com","passHeaders":["*"]`:                                                      bucketconfig.Private,
+		`"sourceUrl":"https://o.example.com","passHeaders":["Accept-Language"]`:                                        bucketconfig.PublicRead,
 	} {
 		eng, err := mirror.Load([]byte(`{"rules":[{"mode":"fetch","resource":"*",`+rule+`}]}`), mirror.FormatNative)
 		require.NoError(t, err, rule)
@@ -85,5 +95,49 @@ func TestUnreadablePolicyIsPrivate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, bucketconfig.Private, p)
 	_, p, _ = reg.Bucket(ctx, "never-configured")
+	assert.Equal(t, bucketconfig.Private, p)
+}
+
+// Review of issue 16, F2: the objects fetched while a bucket's rules made
+// it private became public once the rules went. The private default is
+// sticky: a record is stored with the rules, and stays.
+func TestPrivateByDefaultIsSticky(t *testing.T) {
+	store, err := dirstore.Open(t.TempDir())
+	require.NoError(t, err)
+	defer store.Close()
+	ctx := context.Background()
+	reg := &bucketconfig.Registry{Store: store, Logger: quietLogger}
+	require.NoError(t, reg.Put(ctx, "bkt", mirror.FormatNative,
+		[]byte(`{"rules":[{"mode":"fetch","sourceUrl":"bos://bj.bcebos.com/src","resource":"*"}]}`)))
+	stored, err := store.GetPolicy(ctx, "bkt")
+	require.NoError(t, err)
+	assert.Equal(t, bucketconfig.Private, stored, "a record was stored")
+	require.NoError(t, reg.Put(ctx, "bkt", mirror.FormatNative,
+		[]byte(`{"rules":[{"mode":"fetch","sourceUrl":"https://public.example.com","resource":"*"}]}`)))
+	_, p, _ := reg.Bucket(ctx, "bkt")
+	assert.Equal(t, bucketconfig.Private, p, "harmless rules do not open it")
+	_, err = reg.Delete(ctx, "bkt", mirror.FormatNative)
+	require.NoError(t, err)
+	_, p, _ = reg.Bucket(ctx, "bkt")
+	assert.Equal(t, bucketconfig.Private, p, "nor does a delete")
+	require.NoError(t, reg.SetPolicy(ctx, "bkt", bucketconfig.PublicRead))
+	_, p, _ = reg.Bucket(ctx, "bkt")
+	assert.Equal(t, bucketconfig.PublicRead, p, "only an explicit policy")
+}
+
+// Review of issue 16, F3: a stored configuration that does not compile
+// here (put by a gateway with other options) counted as none, so the
+// bucket was public. It is private.
+func TestUncompilableConfigIsPrivate(t *testing.T) {
+	store, err := dirstore.Open(t.TempDir())
+	require.NoError(t, err)
+	defer store.Close()
+	ctx := context.Background()
+	require.NoError(t, store.PutConfig(ctx, "bkt", mirror.FormatNative,
+		[]byte(`{"rules":[{"mode":"fetch","sourceUrl":"http://127.0.0.1:9","resource":"*"}]}`)))
+	reg := &bucketconfig.Registry{Store: store, Logger: quietLogger} // private origins not allowed here
+	eng, p, err := reg.Bucket(ctx, "bkt")
+	require.NoError(t, err)
+	assert.Nil(t, eng)
 	assert.Equal(t, bucketconfig.Private, p)
 }

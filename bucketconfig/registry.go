@@ -92,10 +92,13 @@ type entry struct {
 	// set when it could not be read, and the bucket is then private.
 	policy     Policy
 	unreadable bool
-	format     mirror.Format
-	doc        []byte
-	eng        *mirror.Engine
-	loaded     time.Time
+	// uncompilable: a document is stored that does not compile here; the
+	// bucket is then private, whatever its rules meant.
+	uncompilable bool
+	format       mirror.Format
+	doc          []byte
+	eng          *mirror.Engine
+	loaded       time.Time
 }
 
 // unconfigured reports whether an entry holds no configuration (nil: not
@@ -246,8 +249,15 @@ func (r *Registry) current(ctx context.Context, bucket string) (*entry, error) {
 	} else if e.eng, err = r.Compiler.Load(doc, readFormat(format)); err != nil {
 		// Stored by a gateway with other options (private origins allowed
 		// there, say): this one can not use it.
-		r.logger().Error("a stored configuration does not compile here", "bucket", bucket, "format", format, "error", err)
-		e.eng = nil
+		r.logger().Error("a stored configuration does not compile here; the bucket is private", "bucket", bucket, "format", format, "error", err)
+		e.eng, e.uncompilable = nil, true
+	}
+	if e.policy == "" && !e.unreadable && DefaultPolicy(e.eng) == Private {
+		// Stored by a gateway before the private default was sticky:
+		// make it so, for the objects fetched under it.
+		if err := r.Store.PutPolicy(ctx, bucket, Private); err == nil {
+			e.policy = Private
+		}
 	}
 	s.cur.Store(e)
 	return e, nil
@@ -267,12 +277,19 @@ func (r *Registry) Put(ctx context.Context, bucket string, format mirror.Format,
 	format = eng.Format()
 	s := r.lock(bucket)
 	defer s.loading.Unlock()
-	doc = bytes.Clone(doc)
-	if err := r.Store.PutConfig(ctx, bucket, format, doc); err != nil {
+	e := &entry{format: format, doc: bytes.Clone(doc), eng: eng, loaded: r.now()}
+	e.policy, e.unreadable = r.keptPolicy(ctx, bucket, s.cur.Load())
+	if e.policy == "" && !e.unreadable && DefaultPolicy(eng) == Private {
+		// Sticky: the objects these rules fetch stay private when the
+		// rules change or go (docs/SERVING.md §1.1).
+		if err := r.Store.PutPolicy(ctx, bucket, Private); err != nil {
+			return err
+		}
+		e.policy = Private
+	}
+	if err := r.Store.PutConfig(ctx, bucket, format, e.doc); err != nil {
 		return err
 	}
-	e := &entry{format: format, doc: doc, eng: eng, loaded: r.now()}
-	e.policy, e.unreadable = r.keptPolicy(ctx, bucket, s.cur.Load())
 	s.cur.Store(e)
 	r.changed(bucket, format, "put")
 	return nil
@@ -352,7 +369,7 @@ func (r *Registry) Bucket(ctx context.Context, bucket string) (*mirror.Engine, P
 		return nil, Private, err
 	}
 	switch {
-	case e.unreadable:
+	case e.unreadable, e.uncompilable:
 		return e.eng, Private, nil
 	case e.policy != "":
 		return e.eng, e.policy, nil

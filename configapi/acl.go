@@ -63,13 +63,28 @@ func (h *Handler) serveACL(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPut:
 		p, e := policyOf(r)
+		if e == nil && signature.Presigned(r) {
+			e = httpapi.Fail(httpapi.AccessDenied, "a policy is set by a request signed in its Authorization header, never by a presigned URL")
+		}
 		if e != nil {
 			rp.Fail(e)
 			return
 		}
-		if err := h.Registry.SetPolicy(r.Context(), bucket, p); err != nil {
-			h.internal(rp, "storing a read policy", "stored", err)
+		sig := r.Header.Get("Authorization")
+		ok, done, e := h.seen.replay(sig, "PUT acl", []byte(p), h.now())
+		switch {
+		case e != nil:
+			rp.Fail(e)
 			return
+		case done:
+			answerWrite(w, r.Method)
+			return
+		case ok:
+			if err := h.Registry.SetPolicy(r.Context(), bucket, p); err != nil {
+				h.seen.forget(sig)
+				h.internal(rp, "storing a read policy", "stored", err)
+				return
+			}
 		}
 		answerWrite(w, r.Method)
 	case http.MethodGet:

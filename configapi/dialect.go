@@ -20,10 +20,9 @@ type api struct {
 	virtualHost bool
 	verify      func(r *http.Request, secret func(string) (string, bool), now time.Time) (string, *httpapi.Error)
 	checkBody   func(body []byte) *httpapi.Error // nil: none
-	// unsignedBody: the signature can not cover a body, so a write's
-	// signature may be used once (replay.go). signsBody: the signature
-	// can, and a PUT must have it do so (bodySigned).
-	unsignedBody, signsBody bool
+	// signsBody: the signature can cover a body, and a PUT must have it
+	// do so (bodySigned).
+	signsBody bool
 	// what names a configuration, none says there is none, resource is
 	// the query parameter, in messages.
 	what, none, resource string

@@ -128,7 +128,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 			return
 		}
 	}
-	if api.unsignedBody && (r.Method == http.MethodPut || r.Method == http.MethodDelete) {
+	if r.Method == http.MethodPut || r.Method == http.MethodDelete {
 		sig := r.Header.Get("Authorization")
 		ok, done, e := h.seen.replay(sig, r.Method, body, h.now())
 		switch {

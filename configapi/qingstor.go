@@ -16,7 +16,7 @@ import (
 // path-style, with the zone as the first label of the Host, signed
 // "QS AK:SIG".
 var qingstorAPI = &api{
-	format: mirror.FormatQingStor, dialect: httpapi.QingStor, verify: qs.Verify, unsignedBody: true,
+	format: mirror.FormatQingStor, dialect: httpapi.QingStor, verify: qs.Verify,
 	checkBody: func(body []byte) *httpapi.Error {
 		if json.Valid(body) {
 			if member := qsForeignMember(body); member != "" {

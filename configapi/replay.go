@@ -8,12 +8,20 @@ import (
 	"github.com/mirrorkit/mirror/internal/httpapi"
 )
 
-// QingStor's signature can not cover a body: a captured PUT's
-// Authorization would install any body for as long as its Date is
-// accepted. So a write's signature is remembered with what it wrote, and
-// a second write carrying it is refused when it would write something
-// else, and answered as done, without writing again, when it is the same
-// (docs/SERVING.md §4.3). The memory is per gateway.
+// A captured write could be sent again while its signature is good:
+// QingStor's signature can not cover a body, so a captured PUT would
+// install any body; and any API's write replayed after a newer one would
+// undo it (a PUT ?acl public-read replayed after the owner made the bucket
+// private again reopens it). So a write's signature is remembered with
+// what it wrote, and a second write carrying it is refused when it would
+// write something else, and answered as done, without writing again, when
+// it is the same (docs/SERVING.md §4.3). The memory is per gateway.
+
+// seenFor is how long a write's signature is remembered: as long as any
+// header signature the APIs take stays good (a BCE timestamp up to
+// MaxClockSkew ahead, then its EXPIRE of up to an hour, judged with
+// MaxClockSkew again).
+const seenFor = 2*httpapi.MaxClockSkew + time.Hour
 
 // maxSeenWrites bounds the remembered signatures: each costs about 150
 // bytes, and only a holder of a key can add one.
@@ -58,12 +66,10 @@ func (s *seenWrites) replay(sig, method string, body []byte, now time.Time) (ok,
 			}
 		}
 		if len(s.seen) >= maxSeenWrites {
-			return false, false, httpapi.Fail(httpapi.SlowDown, "too many configuration writes in the last half hour; try again later")
+			return false, false, httpapi.Fail(httpapi.SlowDown, "too many configuration writes in the last 90 minutes; try again later")
 		}
 	}
-	// A Date is taken up to MaxClockSkew either side of now, and then its
-	// signature is good for as long again.
-	s.seen[sig] = seenWrite{what, now.Add(2 * httpapi.MaxClockSkew)}
+	s.seen[sig] = seenWrite{what, now.Add(seenFor)}
 	return true, false, nil
 }
 

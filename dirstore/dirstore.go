@@ -118,7 +118,7 @@ func (s *Store) sweep() (removed int, err error) {
 			if err != nil {
 				continue
 			}
-			if tmpfile.Lock(f) == nil && s.root.Remove(name) == nil {
+			if tmpfile.Stale(n, f) && s.root.Remove(name) == nil {
 				removed++
 			}
 			f.Close()

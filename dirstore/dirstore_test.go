@@ -11,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mirrorkit/mirror/internal/storetest"
+	"github.com/mirrorkit/mirror/internal/tmpfile"
 	"github.com/mirrorkit/mirror/pull"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -175,6 +177,10 @@ func TestStaleTempFilesAreSwept(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, d, ".tmp-0123456789abcdef"), []byte("left"), 0o644))
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "config"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config", ".tmp-0123456789abcdef"), []byte("left"), 0o644))
+	old := time.Now().Add(-2 * tmpfile.MinAge)
+	for _, f := range []string{filepath.Join(dir, d, ".tmp-0123456789abcdef"), filepath.Join(dir, "config", ".tmp-0123456789abcdef")} {
+		require.NoError(t, os.Chtimes(f, old, old))
+	}
 	require.Len(t, storeFiles(t, dir), 3)
 
 	second, err := Open(dir) // another gateway, or this one restarted

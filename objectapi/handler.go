@@ -97,6 +97,12 @@ func (h *Handler) Shutdown(ctx context.Context) error { return h.fetcherOf().Shu
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e := httpapi.Gateway.Start(w, r)
 	router := httpapi.Router{Domain: h.Domain}
+	if signature.SchemeOf(r) == signature.QingStor {
+		// QingStor's signature covers the path, not the Host (and its SDK
+		// puts a zone label there): such a read names its bucket in the
+		// path, or a signature for one bucket would read another.
+		router = httpapi.Router{}
+	}
 	bucket, key := router.Route(r)
 	// A browser must never run what an origin sent as anything but its
 	// declared type; and under path-style addressing every bucket shares

@@ -2,6 +2,7 @@ package objectapi
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mirrorkit/mirror/access"
+	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/pull"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	qssigner "github.com/yunify/qingstor-sdk-go/v3/request/signer"
 )
 
 // The holes a review of the gateway found (issue 16), one test each.
@@ -241,4 +245,39 @@ func TestErrorsDoNotLeakInternals(t *testing.T) {
 		assert.NotContains(t, e.Message, secret)
 		assert.Contains(t, line, secret, "the log has it")
 	}
+}
+
+// Review of issue 16, F4 and F8: QingStor's signature covers the path,
+// not the Host, and its SDK puts a zone label in the Host. Under a
+// domain, a presigned URL for /tenant-pub/x sent with the Host of another
+// bucket read that bucket's key "tenant-pub/x", and a zone label was taken
+// for a bucket. A QingStor-signed read names its bucket in the path.
+func TestQingStorReadsAreRoutedByPath(t *testing.T) {
+	pub := newOrigin(t, content("public x"))
+	priv := newOrigin(t, content("private tenant-pub/x"))
+	g := newGateway(t)
+	creds, err := access.ParseCredentials([]byte(`{"ADMIN": "admin-secret"}`))
+	require.NoError(t, err)
+	g.handler.Credentials, g.handler.Domain = creds, "gw.test"
+	g.setRules("tenant-pub", fetchRule(pub.URL))
+	g.setRules("tenant-priv", fetchRule(priv.URL))
+	require.NoError(t, g.configs.SetPolicy(context.Background(), "tenant-priv", bucketconfig.Private))
+
+	req, err := http.NewRequest("GET", g.srv.URL+"/tenant-pub/x", nil)
+	require.NoError(t, err)
+	require.NoError(t, (&qssigner.QingStorSigner{AccessKeyID: "ADMIN", SecretAccessKey: "admin-secret"}).WriteQuerySignature(req,
+		int(time.Now().Add(time.Hour).Unix())))
+	for _, host := range []string{"", "tenant-priv.gw.test", "pek3b.gw.test"} {
+		r := req.Clone(context.Background())
+		if host != "" {
+			r.Host = host
+		}
+		resp, err := g.srv.Client().Do(r)
+		require.NoError(t, err)
+		b, err := body(resp)
+		require.NoError(t, err)
+		assert.Equal(t, 200, resp.StatusCode, host)
+		assert.Equal(t, "public x", b, "Host %q", host)
+	}
+	assert.Zero(t, priv.hits.Load(), "the private bucket's origin was never asked")
 }

@@ -176,26 +176,23 @@ func (s *Store) Open(ctx context.Context, bucket, key string) (pull.Object, erro
 		names = []string{plain, names[0]}
 	}
 	for i, name := range names {
-		obj, err := s.client.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
-		if err != nil {
-			return nil, err
-		}
-		info, err := obj.Stat()
+		// One GET gives the object's bytes and what describes them, from
+		// one version: a Stat and a GET are two requests, and a commit
+		// between them gave one version's size with another's bytes.
+		body, info, _, err := s.core().GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
 		if notFound(err) {
-			obj.Close()
 			continue
 		}
 		if err != nil {
-			obj.Close()
 			return nil, err
 		}
 		if i == len(names)-1 { // the hashed name: it names its key
 			if k, _ := base64.RawURLEncoding.DecodeString(info.UserMetadata[metaKey]); string(k) != key {
-				obj.Close()
+				body.Close()
 				return nil, fmt.Errorf("s3store: %s holds another key", name)
 			}
 		}
-		return &object{Object: obj, info: objectInfo(info)}, nil
+		return &object{s: s, ctx: ctx, name: name, etag: info.ETag, info: objectInfo(info), body: body}, nil
 	}
 	return nil, fmt.Errorf("%w: %s/%s", pull.ErrNotFound, bucket, key)
 }
@@ -228,12 +225,7 @@ func objectInfo(i minio.ObjectInfo) pull.ObjectInfo {
 		StorageClass: i.UserMetadata[metaStorageClass]}
 }
 
-type object struct {
-	*minio.Object
-	info pull.ObjectInfo
-}
-
-func (o *object) Info() pull.ObjectInfo { return o.info }
+func (s *Store) core() minio.Core { return minio.Core{Client: s.client} }
 
 // HasObjects reports whether the bucket holds a committed object.
 func (s *Store) HasObjects(ctx context.Context, bucket string) (bool, error) {

@@ -8,9 +8,11 @@ package tmpfile
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // ErrLocked is what Lock says of a file another open file holds.
@@ -31,8 +33,22 @@ func Create(dir, pattern string) (*os.File, error) {
 	return f, nil
 }
 
-// Sweep removes the files of dir whose names start with prefix and that
-// no process holds. It returns how many it removed.
+// MinAge is how old a file must be before a sweep may take it. A writer
+// creates its file and then takes its lock; a file younger than this may
+// be between the two, and is left alone.
+const MinAge = time.Minute
+
+// Stale reports whether a sweep may remove the file f, opened from the
+// directory entry e: old enough, and, once its lock is taken here, held
+// by no other writer. The lock is f's until f is closed.
+func Stale(e fs.DirEntry, f *os.File) bool {
+	info, err := e.Info()
+	return err == nil && time.Since(info.ModTime()) >= MinAge && Lock(f) == nil
+}
+
+// Sweep removes the files of dir whose names start with prefix that no
+// process holds and that are at least MinAge old. It returns how many it
+// removed.
 func Sweep(dir, prefix string) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -48,7 +64,7 @@ func Sweep(dir, prefix string) (int, error) {
 		if err != nil {
 			continue
 		}
-		if Lock(f) == nil && os.Remove(name) == nil {
+		if Stale(e, f) && os.Remove(name) == nil {
 			removed++
 		}
 		f.Close()
