@@ -44,9 +44,8 @@ func ExampleHandler() {
 		panic(err)
 	}
 	handler := &objectapi.Handler{
-		Store:    store,
-		Fetcher:  &pull.Fetcher{Store: store, AllowPrivateOrigins: true},
-		Registry: configs, // a bucket without a configuration: 404 NoSuchBucket
+		Fetcher:  &pull.Fetcher{Store: store, AllowPrivateOrigins: true}, // the store, named once
+		Registry: configs,                                                // a bucket without a configuration: 404 NoSuchBucket
 	}
 	gateway := httptest.NewServer(handler)
 	defer gateway.Close()

@@ -33,12 +33,14 @@ import (
 // serves the Store's objects, and with a Registry it answers misses as the
 // rules say, fetching with a Fetcher of its own.
 type Handler struct {
-	// Store holds the objects. Required.
+	// Store holds the objects. Nil: the Fetcher's Store, so that a
+	// Handler given a Fetcher names its store once. Store or Fetcher is
+	// required.
 	Store pull.Store
-	// Fetcher fetches the misses a fetch rule covers into Store. Nil: the
-	// Handler makes one of its own over Store, with every default (the
-	// dial guard on). A Fetcher given must fetch into Store, or what it
-	// commits is never served.
+	// Fetcher fetches the misses a fetch rule covers into the store. Nil:
+	// the Handler makes one of its own over Store, with every default
+	// (the dial guard on). A Fetcher given with a Store must fetch into
+	// it, or what it commits is never served.
 	Fetcher *pull.Fetcher
 	// Registry holds the buckets' rules and read policies. Nil: no bucket
 	// has any, only stored objects are served, and every bucket is
@@ -66,6 +68,7 @@ type Handler struct {
 
 	once    sync.Once
 	fetcher *pull.Fetcher
+	store   pull.Store
 }
 
 // DefaultProgressTimeout is a Handler's ProgressTimeout when unset.
@@ -81,12 +84,21 @@ func (h *Handler) progressTimeout() time.Duration {
 // fetcherOf is the Fetcher misses go to.
 func (h *Handler) fetcherOf() *pull.Fetcher {
 	h.once.Do(func() {
-		h.fetcher = h.Fetcher
+		h.fetcher, h.store = h.Fetcher, h.Store
 		if h.fetcher == nil {
 			h.fetcher = &pull.Fetcher{Store: h.Store, Logger: h.Logger}
 		}
+		if h.store == nil {
+			h.store = h.fetcher.Store
+		}
 	})
 	return h.fetcher
+}
+
+// storeOf is the store objects are read from.
+func (h *Handler) storeOf() pull.Store {
+	h.fetcherOf()
+	return h.store
 }
 
 // Shutdown waits for the fetches the Handler's Fetcher runs to end, as
@@ -135,7 +147,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.Fail(fail)
 		return
 	}
-	obj, err := h.Store.Open(ctx, bucket, key)
+	obj, err := h.storeOf().Open(ctx, bucket, key)
 	if h.ObserveLookup != nil {
 		h.ObserveLookup(err == nil)
 	}
@@ -149,7 +161,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if eng == nil {
-		if has, err := h.Store.HasObjects(ctx, bucket); err != nil || has {
+		if has, err := h.storeOf().HasObjects(ctx, bucket); err != nil || has {
 			e.Failf(httpapi.NoSuchKey, "no such object")
 			return
 		}
@@ -307,7 +319,7 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 			h.fetchError(w, e, bucket, key, err)
 			return
 		}
-		obj, err := h.Store.Open(ctx, bucket, key)
+		obj, err := h.storeOf().Open(ctx, bucket, key)
 		if err != nil {
 			h.internal(e, "reading the object just stored", err)
 			return

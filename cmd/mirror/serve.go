@@ -221,7 +221,7 @@ func serve(e *env, c *serveConfig) int {
 	f.Store, f.AllowPrivateOrigins, f.Resolve, f.Logger = store, c.allowPrivate, resolve, logger
 	f.MaxObjectSize, f.BOSInsecureHTTP = int64(c.maxObjectSize), c.bosInsecureHTTP
 	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
-	objects := &objectapi.Handler{Store: store, Fetcher: f, Registry: registry, Credentials: creds, Domain: c.domain,
+	objects := &objectapi.Handler{Fetcher: f, Registry: registry, Credentials: creds, Domain: c.domain,
 		Logger: logger, ProgressTimeout: c.progress}
 	configs := &configapi.Handler{Registry: registry, Credentials: creds, Domain: c.domain, Logger: logger}
 	m := newMetrics(f)
