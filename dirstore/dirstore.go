@@ -356,7 +356,11 @@ func (u *dirUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 		u.abort()
 		return fmt.Errorf("dirstore: commit of %d bytes, %d were written", info.Size, u.n)
 	}
-	meta, err := json.Marshal(dirMeta{Key: []byte(u.key), Size: info.Size, ETag: info.ETag, LastModified: time.Now().UTC(),
+	modified := info.LastModified.UTC()
+	if modified.IsZero() {
+		modified = time.Now().UTC()
+	}
+	meta, err := json.Marshal(dirMeta{Key: []byte(u.key), Size: info.Size, ETag: info.ETag, LastModified: modified,
 		Header: info.Header, StorageClass: info.StorageClass})
 	if err != nil {
 		u.abort()

@@ -61,6 +61,11 @@ type Handler struct {
 	// ObserveLookup, when set, is called once per GET or HEAD with whether
 	// the Store held the object.
 	ObserveLookup func(hit bool)
+	// NoHeadFetch keeps a HEAD of a missing key from pulling: it is then
+	// 404 NoSuchKey, never a fetch (OSS's MirrorAllowHeadObject off). The
+	// zero value pulls, as a GET would, since the tools that look before
+	// they read ask a HEAD first (docs/SERVING.md §1).
+	NoHeadFetch bool
 	// ProgressTimeout bounds each write to a client (DefaultProgressTimeout):
 	// a client that stops reading is dropped then, and what its answer
 	// held goes back to the pool, while its fetch goes on.
@@ -168,8 +173,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.Failf(httpapi.NoSuchBucket, "the bucket has no mirror configuration and no objects")
 		return
 	}
-	if r.Method == http.MethodHead {
-		e.Failf(httpapi.NoSuchKey, "no such object (a HEAD never starts a fetch)")
+	if r.Method == http.MethodHead && h.NoHeadFetch {
+		e.Failf(httpapi.NoSuchKey, "no such object (a HEAD never starts a fetch here)")
 		return
 	}
 	if fromMirror(r.Header) {
@@ -329,6 +334,21 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 		return
 	}
 	objectHeaders(w.Header(), dl.Info, sandbox)
+	w.Header().Set("Last-Modified", dl.Info.LastModified.UTC().Format(http.TimeFormat))
+	w.Header().Set("Accept-Ranges", "bytes")
+	if dl.Info.ETag != "" {
+		w.Header().Set("ETag", `"`+dl.Info.ETag+`"`)
+	}
+	if r.Method == http.MethodHead {
+		// The origin has answered: so does the HEAD, and the fetch runs
+		// on, detached, so that the tool's GET joins it or hits. A 200 to
+		// a HEAD does not promise a commit.
+		if dl.Info.Size >= 0 {
+			w.Header().Set("Content-Length", strconv.FormatInt(dl.Info.Size, 10))
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	status := http.StatusOK
 	switch {
 	case single:
@@ -367,7 +387,8 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, e *httpapi.Repl
 		if !started {
 			if err != nil && !errors.Is(err, io.EOF) {
 				for _, name := range []string{"Content-Length", "Content-Range", "Content-Encoding", "Content-Disposition",
-					"Content-Language", "Cache-Control", "Expires", "X-Bce-Storage-Class", "Content-Security-Policy"} {
+					"Content-Language", "Cache-Control", "Expires", "X-Bce-Storage-Class", "Content-Security-Policy",
+					"Last-Modified", "ETag", "Accept-Ranges"} {
 					w.Header().Del(name)
 				}
 				h.fetchError(w, e, bucket, key, err)

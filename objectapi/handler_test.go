@@ -1,9 +1,11 @@
 package objectapi
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -140,12 +142,85 @@ func TestEngineAnswersOnAMiss(t *testing.T) {
 func TestHeadOfAMissingKeyNeverFetches(t *testing.T) {
 	o := newOrigin(t, content("x"))
 	g := newGateway(t)
+	g.handler.NoHeadFetch = true // the old row, kept by a flag (issue 17)
 	g.setRules("bkt", fetchRule(o.URL))
 	resp := g.do("HEAD", "/bkt/k")
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	assert.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"))
 	assert.Zero(t, o.hits.Load())
+}
+
+// Issue 17: a HEAD of a missing key pulls, as a GET would: it answers
+// once the origin's headers are in, with what a GET would say of the
+// object (the origin's Last-Modified, its Content-MD5 as the ETag), and
+// the fetch runs on and stores the object, so the tool's GET hits.
+func TestHeadOfAMissingKeyPulls(t *testing.T) {
+	release := make(chan struct{})
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "5")
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
+		w.Header().Set("Content-MD5", "XUFAKrxLKna5cZ2REBfFkg==") // md5("hello")
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = io.WriteString(w, "hello")
+	})
+	g := newGateway(t)
+	g.setRules("bkt", fetchRule(o.URL))
+	resp := g.do("HEAD", "/bkt/k")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "answered before the body arrived")
+	assert.Equal(t, "5", resp.Header.Get("Content-Length"))
+	assert.Equal(t, "text/plain", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "Mon, 02 Jan 2006 15:04:05 GMT", resp.Header.Get("Last-Modified"))
+	assert.Equal(t, `"5d41402abc4b2a76b9719d911017c592"`, resp.Header.Get("ETag"))
+	assert.Equal(t, "bytes", resp.Header.Get("Accept-Ranges"))
+	close(release)
+	require.Eventually(t, func() bool { _, _, ok := g.stored("bkt", "k"); return ok }, 5*time.Second, 10*time.Millisecond,
+		"the fetch ran on and stored the object")
+	resp = g.do("GET", "/bkt/k")
+	b, err := body(resp)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", b)
+	assert.Equal(t, "Mon, 02 Jan 2006 15:04:05 GMT", resp.Header.Get("Last-Modified"), "the hit says what the miss said")
+	assert.Equal(t, int64(1), o.hits.Load())
+
+	// The origin's 404 is the HEAD's 404, without a body.
+	gone := newOrigin(t, http.NotFound)
+	g.setRules("gone", fetchRule(gone.URL))
+	resp = g.do("HEAD", "/gone/k")
+	b, _ = body(resp)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Empty(t, b)
+}
+
+// Issue 17: HEADs and GETs racing on one missing key make one origin
+// request.
+func TestHeadsAndGetsShareOneFetch(t *testing.T) {
+	release := make(chan struct{})
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Header().Set("Content-Length", "5")
+		_, _ = io.WriteString(w, "hello")
+	})
+	g := newGateway(t)
+	g.setRules("bkt", fetchRule(o.URL))
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := g.do([]string{"HEAD", "GET"}[i%2], "/bkt/k")
+			_, _ = body(resp)
+			assert.Equal(t, 200, resp.StatusCode)
+		}()
+	}
+	require.Eventually(t, func() bool { return o.hits.Load() == 1 }, 5*time.Second, time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	assert.Equal(t, int64(1), o.hits.Load())
 }
 
 func TestLoopMarkerNeverFetches(t *testing.T) {

@@ -8,10 +8,11 @@ import (
 // Download is a client's share of a fetch: the object's headers as soon
 // as the origin has answered, and its bytes as they arrive. Close it.
 type Download struct {
-	// Info describes the object: Header (the kept origin headers) and
-	// StorageClass are set, and Size is the origin's Content-Length, or
-	// -1 when it sent none. ETag and LastModified are only known once the
-	// object is stored.
+	// Info describes the object: Header (the kept origin headers),
+	// StorageClass and LastModified are set, Size is the origin's
+	// Content-Length, or -1 when it sent none, and ETag is the hex MD5 of
+	// the origin's Content-MD5 when it sent one ("" otherwise, until the
+	// object is stored: read it from the Store then).
 	Info ObjectInfo
 	// Joined is true when the request joined a fetch another one started.
 	Joined bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -285,6 +286,7 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 		fl.mu.Unlock()
 		return nil, nil
 	}
+	began := time.Now()
 	// The idle timer cancels bodyCtx: that is what unblocks a read from an
 	// origin that stopped sending.
 	bodyCtx, cancelBody := context.WithCancel(ctx)
@@ -307,7 +309,8 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 		upload.Abort()
 		return nil, &FetchError{Outcome: OutcomeStoreErr, Message: "no spool: " + err.Error()}
 	}
-	info := ObjectInfo{Size: resp.ContentLength, Header: keptHeaders(resp.Header), StorageClass: d.StorageClass}
+	info := ObjectInfo{Size: resp.ContentLength, Header: keptHeaders(resp.Header), StorageClass: d.StorageClass,
+		LastModified: lastModified(resp.Header, began), ETag: promisedETag(resp.Header)}
 	info.Header.Set("Content-Type", info.ContentType())
 	fl.start(info, spool)
 
@@ -331,6 +334,25 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 	fl.info.Size, fl.info.ETag = n, info.ETag
 	fl.mu.Unlock()
 	return release, nil
+}
+
+// lastModified is the origin's Last-Modified when it is a valid date not
+// in the future, else when the fetch began, in whole seconds (HTTP's).
+func lastModified(h http.Header, began time.Time) time.Time {
+	if t, err := http.ParseTime(h.Get("Last-Modified")); err == nil && !t.After(began) {
+		return t.UTC()
+	}
+	return began.UTC().Truncate(time.Second)
+}
+
+// promisedETag is the ETag the object will have when the origin sent a
+// Content-MD5 (verify holds the body to it), "" when it did not.
+func promisedETag(h http.Header) string {
+	sum, err := base64.StdEncoding.DecodeString(h.Get("Content-Md5"))
+	if err != nil || len(sum) != md5.Size {
+		return ""
+	}
+	return hex.EncodeToString(sum)
 }
 
 // maxNegative bounds the remembered 404s.

@@ -43,7 +43,8 @@ type Object interface {
 type Upload interface {
 	io.Writer
 	// Commit makes the object visible, whole, with info (its Size and
-	// ETag describe what was written; LastModified is set by the store).
+	// ETag describe what was written; a zero LastModified is set by the
+	// store to the commit's time).
 	Commit(ctx context.Context, info ObjectInfo) error
 	// Abort drops what was written; after Commit it only releases what
 	// the upload holds. Every Upload ends with Abort.
@@ -56,7 +57,10 @@ type ObjectInfo struct {
 	Size int64
 	// ETag is the hex MD5 of the object's bytes, without quotes.
 	ETag string
-	// LastModified is when the object was committed.
+	// LastModified is the origin's Last-Modified, or when its fetch began
+	// when the origin sent none: known before the body, so that a miss
+	// and every hit say the same. A store sets a zero one to the commit's
+	// time.
 	LastModified time.Time
 	// Header holds the origin's response headers that are kept (see
 	// KeptHeaders), canonical names, one value each.

@@ -152,6 +152,10 @@ const (
 	// every object one (application/octet-stream), and dirstore reads
 	// such an object back without one.
 	metaNoType = "Mirror-No-Type"
+	// metaLastModified holds the object's Last-Modified as the gateway
+	// served it on the miss (the origin's, or when its fetch began): S3's
+	// own is the time of the PUT.
+	metaLastModified = "Mirror-Last-Modified"
 )
 
 // MaxConfigSize is the largest configuration document a Store keeps
@@ -221,7 +225,16 @@ func objectInfo(i minio.ObjectInfo) pull.ObjectInfo {
 	} else if h.Get("Expires") == "" && !i.Expires.IsZero() {
 		h.Set("Expires", i.Expires.UTC().Format(http.TimeFormat))
 	}
-	return pull.ObjectInfo{Size: i.Size, ETag: i.UserMetadata[metaETag], LastModified: i.LastModified, Header: h,
+	etag, modified := i.UserMetadata[metaETag], i.LastModified
+	if etag == "" {
+		// Put by another tool: the store's own ETag (for a multipart
+		// upload not an MD5; docs/SERVING.md §1).
+		etag = strings.Trim(i.ETag, `"`)
+	}
+	if t, err := http.ParseTime(i.UserMetadata[metaLastModified]); err == nil {
+		modified = t
+	}
+	return pull.ObjectInfo{Size: i.Size, ETag: etag, LastModified: modified, Header: h,
 		StorageClass: i.UserMetadata[metaStorageClass]}
 }
 
@@ -316,6 +329,9 @@ func (u *upload) Commit(ctx context.Context, info pull.ObjectInfo) error {
 	}
 	if info.StorageClass != "" {
 		opts.UserMetadata[metaStorageClass] = info.StorageClass
+	}
+	if !info.LastModified.IsZero() {
+		opts.UserMetadata[metaLastModified] = info.LastModified.UTC().Format(http.TimeFormat)
 	}
 	put := func(name string) error {
 		_, err := u.s.client.PutObject(ctx, u.s.bucket, name, io.NewSectionReader(u.f, 0, u.n), u.n, opts)

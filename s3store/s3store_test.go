@@ -243,3 +243,17 @@ func TestAnObjectIsReadFromOneVersion(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, strings.Repeat("b", 10), string(tail), "a ranged read of the same version")
 }
+
+// Issue 17: an object another tool put into the store (a natural way to
+// pre-load a mirror) was served with an empty ETag; it carries the store's.
+func TestForeignObjectsKeepTheStoresETag(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	up, err := s.client.PutObject(ctx, s.bucket, "gw/objects/bkt/preloaded", strings.NewReader("hello"), 5,
+		minio.PutObjectOptions{DisableContentSha256: true, SendContentMd5: true})
+	require.NoError(t, err)
+	_, info, err := get(t, s, "bkt", "preloaded")
+	require.NoError(t, err)
+	assert.Equal(t, strings.Trim(up.ETag, `"`), info.ETag)
+	assert.Equal(t, "5d41402abc4b2a76b9719d911017c592", info.ETag, "a single PUT's ETag is its MD5")
+}
