@@ -61,6 +61,12 @@ type Handler struct {
 	// ObserveLookup, when set, is called once per GET or HEAD with whether
 	// the Store held the object.
 	ObserveLookup func(hit bool)
+	// Errors is the dialect of the error answers of a request that does
+	// not say its own: "s3" (S3's XML, the default), "bos", "qingstor", or
+	// "json" (the gateway's own JSON). A signed request gets its scheme's
+	// dialect, and otherwise an x-amz-, x-bce- or x-qs- header decides
+	// (docs/SERVING.md §1).
+	Errors string
 	// NoHeadFetch keeps a HEAD of a missing key from pulling: it is then
 	// 404 NoSuchKey, never a fetch (OSS's MirrorAllowHeadObject off). The
 	// zero value pulls, as a GET would, since the tools that look before
@@ -112,7 +118,7 @@ func (h *Handler) Shutdown(ctx context.Context) error { return h.fetcherOf().Shu
 
 // ServeHTTP serves one object request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	e := httpapi.Gateway.Start(w, r)
+	e := h.dialectOf(r).Start(w, r)
 	router := httpapi.Router{Domain: h.Domain}
 	if signature.SchemeOf(r) == signature.QingStor {
 		// QingStor's signature covers the path, not the Host (and its SDK
@@ -198,6 +204,49 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.fetch(w, r, e, bucket, key, d, sandbox)
+}
+
+// dialectOf is the dialect a request's errors are answered in: its
+// signature's, else the one its vendor headers speak, else Errors.
+func (h *Handler) dialectOf(r *http.Request) *httpapi.Dialect {
+	switch signature.SchemeOf(r) {
+	case signature.SigV4:
+		return httpapi.S3
+	case signature.BCE:
+		return httpapi.BOS
+	case signature.QingStor:
+		return httpapi.QingStor
+	}
+	var amz, bce, qs bool
+	for name := range r.Header {
+		n := strings.ToLower(name)
+		amz = amz || strings.HasPrefix(n, "x-amz-")
+		bce = bce || strings.HasPrefix(n, "x-bce-")
+		qs = qs || strings.HasPrefix(n, "x-qs-")
+	}
+	switch {
+	case amz:
+		return httpapi.S3
+	case bce:
+		return httpapi.BOS
+	case qs:
+		return httpapi.QingStor
+	}
+	return errorDialect(h.Errors)
+}
+
+// errorDialect is the dialect an Errors value names; S3's for "" and any
+// value it does not know.
+func errorDialect(name string) *httpapi.Dialect {
+	switch name {
+	case "bos":
+		return httpapi.BOS
+	case "qingstor":
+		return httpapi.QingStor
+	case "json":
+		return httpapi.Gateway
+	}
+	return httpapi.S3
 }
 
 // authorize judges a read of bucket under its policy: a signed read is

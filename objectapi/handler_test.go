@@ -1,6 +1,7 @@
 package objectapi
 
 import (
+	"encoding/xml"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mirrorkit/mirror/internal/httpapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -293,8 +295,8 @@ func TestZeroHandlerWithAStore(t *testing.T) {
 	defer zero.Close()
 	resp, err := http.Get(zero.URL + "/bkt/k")
 	require.NoError(t, err)
-	assert.Equal(t, http.StatusFailedDependency, resp.StatusCode)
-	assert.Equal(t, "MirrorFailed", errorCode(t, resp).Code)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "S3's dialect by default (issue 17): a 5xx S3 SDKs retry")
+	assert.Equal(t, "MirrorFailed", s3Error(t, resp).Code)
 	assert.Zero(t, o.hits.Load(), "the default Fetcher guards its dials")
 
 	_, err = body(g.do("GET", "/bkt/stored"))
@@ -308,5 +310,48 @@ func TestZeroHandlerWithAStore(t *testing.T) {
 	assert.Equal(t, "x", b)
 	resp, err = http.Get(bare.URL + "/other-bkt/k")
 	require.NoError(t, err)
-	assert.Equal(t, "NoSuchBucket", errorCode(t, resp).Code)
+	assert.Equal(t, "NoSuchBucket", s3Error(t, resp).Code)
+}
+
+// s3Error reads an S3 XML error answer.
+func s3Error(t *testing.T, resp *http.Response) httpapi.S3Error {
+	t.Helper()
+	defer resp.Body.Close()
+	require.Equal(t, "application/xml", resp.Header.Get("Content-Type"))
+	var e httpapi.S3Error
+	require.NoError(t, xml.NewDecoder(resp.Body).Decode(&e))
+	require.Equal(t, resp.Header.Get("X-Amz-Request-Id"), e.RequestID)
+	return e
+}
+
+// Issue 17: errors come in the client's dialect: its signature's, else its
+// vendor headers', else the gateway's choice (S3's by default).
+func TestErrorsComeInTheClientsDialect(t *testing.T) {
+	g := newGateway(t)
+	for _, c := range []struct {
+		errors, header, contentType, idHeader, code string
+	}{
+		{"", "", "application/xml", "X-Amz-Request-Id", "<Code>NoSuchBucket</Code>"},
+		{"json", "X-Amz-Date: 20261207T000000Z", "application/xml", "X-Amz-Request-Id", "<Code>NoSuchBucket</Code>"},
+		{"", "X-Bce-Date: 2026-12-07T00:00:00Z", "application/json; charset=utf-8", "X-Bce-Request-Id", `"code":"NoSuchBucket"`},
+		{"", "X-QS-Date: Mon, 07 Dec 2026 00:00:00 GMT", "application/json", "X-QS-Request-ID", `"code":"bucket_not_exists"`},
+		{"bos", "", "application/json; charset=utf-8", "X-Bce-Request-Id", `"code":"NoSuchBucket"`},
+		{"json", "", "application/json; charset=utf-8", "X-Request-Id", `"code":"NoSuchBucket"`},
+	} {
+		g.handler.Errors = c.errors
+		var headers []string
+		if c.header != "" {
+			headers = append(headers, c.header)
+		}
+		resp := g.do("GET", "/no-bucket/k", headers...)
+		b, _ := body(resp)
+		assert.Equal(t, 404, resp.StatusCode, "%+v", c)
+		assert.Equal(t, c.contentType, resp.Header.Get("Content-Type"), "%+v", c)
+		assert.NotEmpty(t, resp.Header.Get(c.idHeader), "%+v", c)
+		assert.Contains(t, b, c.code, "%+v", c)
+		head := g.do("HEAD", "/no-bucket/k", headers...)
+		hb, _ := body(head)
+		assert.Equal(t, 404, head.StatusCode)
+		assert.Empty(t, hb, "a HEAD has no body")
+	}
 }

@@ -70,7 +70,8 @@ func newGateway(t *testing.T, setup ...func(*pull.Fetcher)) *gateway {
 		s(g.fetcher)
 	}
 	g.logs = &lockedBuffer{}
-	g.handler = &Handler{Store: store, Fetcher: g.fetcher, Registry: g.configs, Logger: slog.New(slog.NewTextHandler(g.logs, nil))}
+	g.handler = &Handler{Store: store, Fetcher: g.fetcher, Registry: g.configs, Logger: slog.New(slog.NewTextHandler(g.logs, nil)),
+		Errors: "json"} // the tests read the gateway's own JSON unless they say otherwise
 	g.srv = httptest.NewServer(g.handler)
 	// Bytes as the gateway sent them: no transparent gunzip.
 	g.srv.Client().Transport.(*http.Transport).DisableCompression = true

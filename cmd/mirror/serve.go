@@ -77,6 +77,7 @@ type serveConfig struct {
 	maxObjectSize          bytesFlag
 	grace, progress        time.Duration
 	headNoFetch            bool
+	errors                 string
 	logFormat              string
 	readHeader, idleClient time.Duration
 }
@@ -107,6 +108,7 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.IntVar(&c.fetcher.MaxFetches, "max-fetches", pull.DefaultMaxFetches, "most fetches running at once")
 	fs.IntVar(&c.fetcher.MaxBucketFetches, "max-bucket-fetches", 0, "most fetches of one bucket running at once (0: a quarter of -max-fetches, at least 1)")
 	fs.Int64Var(&c.fetcher.MinRate, "min-rate", pull.DefaultMinRate, "fewest `bytes` a second an origin may send, over each 30 s spent waiting for it")
+	fs.StringVar(&c.errors, "errors", "s3", "the dialect of object errors for requests that do not say theirs: s3 (XML), bos, qingstor or json")
 	fs.BoolVar(&c.headNoFetch, "head-no-fetch", false, "a HEAD of a missing key never fetches: 404 NoSuchKey (by default it pulls, as a GET would)")
 	fs.DurationVar(&c.progress, "progress-timeout", objectapi.DefaultProgressTimeout, "longest one write to a client may block before the client is dropped")
 	fs.DurationVar(&c.fetcher.NegativeTTL, "negative-ttl", 0, "remember an origin's 404 this long (0: not at all)")
@@ -171,6 +173,12 @@ func serve(e *env, c *serveConfig) int {
 		e.errorf("-negative-ttl and -max-bucket-fetches must not be negative, and -max-fetches and -min-rate must be positive")
 		return 2
 	}
+	switch c.errors {
+	case "s3", "bos", "qingstor", "json":
+	default:
+		e.errorf("-errors %q is not s3, bos, qingstor or json", c.errors)
+		return 2
+	}
 	var handler slog.Handler
 	switch c.logFormat {
 	case "json":
@@ -224,7 +232,7 @@ func serve(e *env, c *serveConfig) int {
 	f.MaxObjectSize, f.BOSInsecureHTTP = int64(c.maxObjectSize), c.bosInsecureHTTP
 	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
 	objects := &objectapi.Handler{Fetcher: f, Registry: registry, Credentials: creds, Domain: c.domain,
-		Logger: logger, ProgressTimeout: c.progress, NoHeadFetch: c.headNoFetch}
+		Logger: logger, ProgressTimeout: c.progress, NoHeadFetch: c.headNoFetch, Errors: c.errors}
 	configs := &configapi.Handler{Registry: registry, Credentials: creds, Domain: c.domain, Logger: logger}
 	m := newMetrics(f)
 	m.wire(f, objects, registry)

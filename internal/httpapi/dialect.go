@@ -17,8 +17,8 @@ type Dialect struct {
 	// ContentType is the media type of error bodies (and of the
 	// documents the API returns).
 	ContentType string
-	// body encodes an error body.
-	body func(code, message, id string) []byte
+	// body encodes an error body about r.
+	body func(code, message, id string, r *http.Request) []byte
 	// table gives each Failure its status and code.
 	table [numFailures]Answer
 }
@@ -53,7 +53,7 @@ type Reply struct {
 // headers without the body.
 func (rp *Reply) Fail(e *Error) {
 	a := rp.d.table[e.Failure]
-	body := rp.d.body(a.Code, e.Message, rp.ID)
+	body := rp.d.body(a.Code, e.Message, rp.ID, rp.r)
 	h := rp.w.Header()
 	h.Set("Content-Type", rp.d.ContentType)
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -14,7 +15,7 @@ import (
 // Every dialect's table names every failure: a failure added without a
 // row would otherwise answer 0 with no code.
 func TestEveryTableNamesEveryFailure(t *testing.T) {
-	for _, d := range []*Dialect{Gateway, BOS, QingStor} {
+	for _, d := range []*Dialect{Gateway, BOS, QingStor, S3} {
 		for f := Failure(0); f < numFailures; f++ {
 			a := d.Answer(f)
 			assert.GreaterOrEqual(t, a.Status, 400, "%s failure %d", d.Name, f)
@@ -98,4 +99,18 @@ func TestRoute(t *testing.T) {
 		assert.Equal(t, c.bucket, b, "%+v", c)
 		assert.Equal(t, c.key, k, "%+v", c)
 	}
+}
+
+// S3's dialect is S3's XML, naming the resource.
+func TestS3Dialect(t *testing.T) {
+	rec := httptest.NewRecorder()
+	rp := S3.Start(rec, httptest.NewRequest("GET", "/b/k%20x", nil))
+	rp.Failf(NoSuchKey, "no such object")
+	assert.Equal(t, 404, rec.Code)
+	assert.Equal(t, "application/xml", rec.Header().Get("Content-Type"))
+	var e S3Error
+	require.NoError(t, xml.Unmarshal(rec.Body.Bytes(), &e))
+	assert.Equal(t, S3Error{XMLName: e.XMLName, Code: "NoSuchKey", Message: "no such object", Resource: "/b/k x", RequestID: rp.ID}, e)
+	assert.Equal(t, rp.ID, rec.Header().Get("X-Amz-Request-Id"))
+	assert.Equal(t, 503, S3.Answer(MirrorFailed).Status, "S3 SDKs retry it")
 }

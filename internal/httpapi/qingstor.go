@@ -20,7 +20,7 @@ const qingstorCodes = "https://docs.qingcloud.com/qingstor/api/common/error_code
 // only from such a response), with the id in X-QS-Request-ID.
 var QingStor = &Dialect{
 	Name: "qingstor", RequestIDHeader: "X-QS-Request-ID", ContentType: "application/json",
-	body: func(code, message, id string) []byte {
+	body: func(code, message, id string, _ *http.Request) []byte {
 		return jsonBody(QingStorError{code, message, id, qingstorCodes})
 	},
 	table: table(map[Failure]Answer{
