@@ -8,6 +8,7 @@ package objectapi
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"io"
 	"log/slog"
@@ -158,6 +159,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.Fail(fail)
 		return
 	}
+	if key == "" {
+		h.serveBucket(w, r, e, bucket, eng)
+		return
+	}
 	obj, err := h.storeOf().Open(ctx, bucket, key)
 	if h.ObserveLookup != nil {
 		h.ObserveLookup(err == nil)
@@ -204,6 +209,41 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.fetch(w, r, e, bucket, key, d, sandbox)
+}
+
+// serveBucket answers a request for the bucket itself, never taken for
+// an empty key (docs/SERVING.md §1): GET ?location (S3's
+// GetBucketLocation, which minio-go and mc ask first) and HEAD (S3's
+// HeadBucket) of a bucket that has a configuration or objects; every
+// other bucket request, listing included for now, is 501 NotImplemented
+// in the client's dialect.
+func (h *Handler) serveBucket(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, bucket string, eng *mirror.Engine) {
+	known := r.Method == http.MethodHead || (r.Method == http.MethodGet && r.URL.Query().Has("location"))
+	if !known {
+		e.Failf(httpapi.NotImplemented, "this gateway answers GET ?location and HEAD of a bucket, not listings or other bucket requests yet")
+		return
+	}
+	exists := eng != nil
+	if !exists {
+		var err error
+		if exists, err = h.storeOf().HasObjects(r.Context(), bucket); err != nil {
+			h.internal(e, "reading the store", err)
+			return
+		}
+	}
+	if !exists {
+		e.Failf(httpapi.NoSuchBucket, "the bucket has no mirror configuration and no objects")
+		return
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	// One region, S3's default: an empty constraint says us-east-1.
+	body := xml.Header + `<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></LocationConstraint>`
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = io.WriteString(w, body)
 }
 
 // dialectOf is the dialect a request's errors are answered in: its

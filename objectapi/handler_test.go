@@ -1,6 +1,7 @@
 package objectapi
 
 import (
+	"context"
 	"encoding/xml"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/mirrorkit/mirror/internal/httpapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -115,7 +118,7 @@ func TestEngineAnswersOnAMiss(t *testing.T) {
 		{"/bkt/img/a%00b", 400, "InvalidObjectName"},
 		{"/bkt/img/" + strings.Repeat("k", 1100), 400, "InvalidObjectName"},
 		{"/bkt/img/x?a=1;b=2", 400, "InvalidArgument"},
-		{"/bkt/", 400, "InvalidObjectName"},
+		{"/bkt/", 501, "NotImplemented"}, // a listing, not an empty key (issue 17)
 		{"/Bad_Bucket/k", 400, "InvalidBucketName"},
 	} {
 		resp := g.do("GET", tt.path)
@@ -354,4 +357,66 @@ func TestErrorsComeInTheClientsDialect(t *testing.T) {
 		assert.Equal(t, 404, head.StatusCode)
 		assert.Empty(t, hb, "a HEAD has no body")
 	}
+}
+
+// Issue 17: bucket requests are answered, never taken for an empty key:
+// GET ?location and HEAD of an existing bucket, 404 NoSuchBucket for
+// one with neither rules nor objects, 501 for the rest, listing included
+// for now.
+func TestBucketRequests(t *testing.T) {
+	o := newOrigin(t, content("x"))
+	g := newGateway(t)
+	g.setRules("bkt", fetchRule(o.URL))
+	for _, c := range []struct {
+		method, path string
+		status       int
+		has          string
+	}{
+		{"GET", "/bkt?location", 200, "<LocationConstraint"},
+		{"GET", "/bkt/?location", 200, "<LocationConstraint"},
+		{"HEAD", "/bkt", 200, ""},
+		{"HEAD", "/nobkt", 404, ""},
+		{"GET", "/nobkt?location", 404, "NoSuchBucket"},
+		{"GET", "/bkt", 501, "NotImplemented"},
+		{"GET", "/bkt?list-type=2", 501, "NotImplemented"},
+		{"GET", "/bkt?policy", 501, "NotImplemented"},
+	} {
+		resp := g.do(c.method, c.path)
+		b, _ := body(resp)
+		assert.Equal(t, c.status, resp.StatusCode, "%s %s", c.method, c.path)
+		assert.Contains(t, b, c.has, "%s %s", c.method, c.path)
+	}
+	assert.Zero(t, o.hits.Load(), "no bucket request fetches")
+}
+
+// Issue 17: minio-go with its default options (no region) asks the
+// bucket's location first; that was taken for an empty key. Now it reads
+// an unfetched key, a stored one, and hears NoSuchKey for one the origin
+// lacks.
+func TestMinioGoWithDefaultOptions(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/gone" {
+			http.NotFound(w, r)
+			return
+		}
+		content("from the origin")(w, r)
+	})
+	g := newGateway(t)
+	g.handler.Errors = "" // S3's dialect, as mirror serve's default
+	g.setRules("bkt", fetchRule(o.URL))
+	c, err := minio.New(strings.TrimPrefix(g.srv.URL, "http://"), &minio.Options{Creds: credentials.NewStaticV4("", "", "")})
+	require.NoError(t, err)
+	for range 2 { // a miss, then a hit
+		obj, err := c.GetObject(context.Background(), "bkt", "k", minio.GetObjectOptions{})
+		require.NoError(t, err)
+		b, err := io.ReadAll(obj)
+		require.NoError(t, err)
+		assert.Equal(t, "from the origin", string(b))
+	}
+	_, err = c.StatObject(context.Background(), "bkt", "k", minio.StatObjectOptions{})
+	require.NoError(t, err)
+	obj, err := c.GetObject(context.Background(), "bkt", "gone", minio.GetObjectOptions{})
+	require.NoError(t, err)
+	_, err = io.ReadAll(obj)
+	assert.Equal(t, "NoSuchKey", minio.ToErrorResponse(err).Code)
 }

@@ -51,6 +51,10 @@ const (
 	// NoSuchConfiguration: the bucket has no configuration of this API.
 	NoSuchConfiguration
 
+	// NotImplemented: a bucket or service request the gateway does not
+	// answer (yet).
+	NotImplemented
+
 	numFailures
 )
 

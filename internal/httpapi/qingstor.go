@@ -43,5 +43,6 @@ var QingStor = &Dialect{
 		MalformedJSON:          {http.StatusBadRequest, "invalid_json"},
 		InvalidConfiguration:   {http.StatusBadRequest, "invalid_argument"},
 		NoSuchConfiguration:    {http.StatusNotFound, "mirror_not_exists"},
+		NotImplemented:         {http.StatusNotImplemented, "not_implemented"},
 	}),
 }

@@ -24,6 +24,7 @@ var s3Answers = map[Failure]Answer{
 	MalformedJSON:          {http.StatusBadRequest, "MalformedJSON"},
 	InvalidConfiguration:   {http.StatusBadRequest, "InvalidArgument"},
 	NoSuchConfiguration:    {http.StatusNotFound, "NoSuchConfiguration"},
+	NotImplemented:         {http.StatusNotImplemented, "NotImplemented"},
 }
 
 // s3Table is S3's table with an API's own answers over it.
