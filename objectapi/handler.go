@@ -68,6 +68,12 @@ type Handler struct {
 	// dialect, and otherwise an x-amz-, x-bce- or x-qs- header decides
 	// (docs/SERVING.md §1).
 	Errors string
+	// SmallObject, when positive, is the largest miss whose ETag can not
+	// be known before its body (the origin sent no Content-MD5) that is
+	// answered once stored, ETag and all, rather than streamed: such an
+	// object arrives in a moment, and SDKs that read every answer's ETag
+	// get one. Zero streams every miss (docs/SERVING.md §1).
+	SmallObject int64
 	// NoHeadFetch keeps a HEAD of a missing key from pulling: it is then
 	// 404 NoSuchKey, never a fetch (OSS's MirrorAllowHeadObject off). The
 	// zero value pulls, as a GET would, since the tools that look before
@@ -407,7 +413,8 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 	}
 	defer dl.Close()
 	single, off, n := singleRange(r.Header.Get("Range"), dl.Info.Size)
-	if dl.Stored || conditional(r.Header) || (r.Header.Get("Range") != "" && !single) {
+	small := dl.Info.ETag == "" && dl.Info.Size >= 0 && dl.Info.Size <= h.SmallObject
+	if dl.Stored || small || conditional(r.Header) || (r.Header.Get("Range") != "" && !single) {
 		// Answered as a hit once the object is committed.
 		if err := dl.Wait(ctx); err != nil {
 			h.fetchError(w, e, bucket, key, err)

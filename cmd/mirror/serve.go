@@ -54,6 +54,8 @@ func (b *bytesFlag) Set(v string) error {
 const (
 	defaultListen = "127.0.0.1:8080"
 	defaultGrace  = 30 * time.Second
+	// defaultSmallObject is -small-object's: 256 KiB arrives in a moment.
+	defaultSmallObject = 256 << 10
 	// readHeaderTimeout and clientIdleTimeout bound a client's request
 	// headers and an idle keep-alive connection; no write timeout, which
 	// would cut long downloads (docs/SERVING.md §3.5).
@@ -77,6 +79,7 @@ type serveConfig struct {
 	maxObjectSize          bytesFlag
 	grace, progress        time.Duration
 	headNoFetch            bool
+	smallObject            bytesFlag
 	errors                 string
 	logFormat              string
 	readHeader, idleClient time.Duration
@@ -109,6 +112,8 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.IntVar(&c.fetcher.MaxBucketFetches, "max-bucket-fetches", 0, "most fetches of one bucket running at once (0: a quarter of -max-fetches, at least 1)")
 	fs.Int64Var(&c.fetcher.MinRate, "min-rate", pull.DefaultMinRate, "fewest `bytes` a second an origin may send, over each 30 s spent waiting for it")
 	fs.StringVar(&c.errors, "errors", "s3", "the dialect of object errors for requests that do not say theirs: s3 (XML), bos, qingstor or json")
+	c.smallObject = defaultSmallObject
+	fs.Var(&c.smallObject, "small-object", "a miss of at most these decimal `bytes` whose ETag the origin does not give (no Content-MD5) is answered once stored, with its ETag")
 	fs.BoolVar(&c.headNoFetch, "head-no-fetch", false, "a HEAD of a missing key never fetches: 404 NoSuchKey (by default it pulls, as a GET would)")
 	fs.DurationVar(&c.progress, "progress-timeout", objectapi.DefaultProgressTimeout, "longest one write to a client may block before the client is dropped")
 	fs.DurationVar(&c.fetcher.NegativeTTL, "negative-ttl", 0, "remember an origin's 404 this long (0: not at all)")
@@ -232,7 +237,8 @@ func serve(e *env, c *serveConfig) int {
 	f.MaxObjectSize, f.BOSInsecureHTTP = int64(c.maxObjectSize), c.bosInsecureHTTP
 	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
 	objects := &objectapi.Handler{Fetcher: f, Registry: registry, Credentials: creds, Domain: c.domain,
-		Logger: logger, ProgressTimeout: c.progress, NoHeadFetch: c.headNoFetch, Errors: c.errors}
+		Logger: logger, ProgressTimeout: c.progress, NoHeadFetch: c.headNoFetch, Errors: c.errors,
+		SmallObject: int64(c.smallObject)}
 	configs := &configapi.Handler{Registry: registry, Credentials: creds, Domain: c.domain, Logger: logger}
 	m := newMetrics(f)
 	m.wire(f, objects, registry)

@@ -134,7 +134,10 @@ func TestServeAsAProcess(t *testing.T) {
 	rules := filepath.Join(t.TempDir(), "rules.json")
 	require.NoError(t, os.WriteFile(rules, []byte(`{"source_site":"`+origin.URL+`/site"}`), 0o600))
 	data := t.TempDir()
-	p := startServe(t, "-data", data, "-bucket", "my-bucket="+rules, "-allow-private-origins", "-log-format", "json")
+	// -small-object 1: the 4-byte "slow" object is streamed, not held to
+	// its commit, so that SIGTERM finds its fetch running.
+	p := startServe(t, "-data", data, "-bucket", "my-bucket="+rules, "-allow-private-origins", "-log-format", "json",
+		"-small-object", "1")
 
 	resp, err := http.Get(p.url + "/my-bucket/a/b.txt")
 	require.NoError(t, err)
