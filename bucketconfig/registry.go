@@ -95,10 +95,13 @@ type entry struct {
 	// uncompilable: a document is stored that does not compile here; the
 	// bucket is then private, whatever its rules meant.
 	uncompilable bool
-	format       mirror.Format
-	doc          []byte
-	eng          *mirror.Engine
-	loaded       time.Time
+	// inForce is the read policy the entry puts in force, worked out once
+	// when it is published, not on every request.
+	inForce Policy
+	format  mirror.Format
+	doc     []byte
+	eng     *mirror.Engine
+	loaded  time.Time
 }
 
 // unconfigured reports whether an entry holds no configuration (nil: not
@@ -133,6 +136,21 @@ func (r *Registry) logger() *slog.Logger {
 		return r.Logger
 	}
 	return slog.Default()
+}
+
+// publish puts e in force for the slot's bucket, with its read policy:
+// the stored one, else DefaultPolicy of its rules, and Private when the
+// stored one could not be read or the rules do not compile here.
+func (s *slot) publish(e *entry) {
+	switch {
+	case e.unreadable, e.uncompilable:
+		e.inForce = Private
+	case e.policy != "":
+		e.inForce = e.policy
+	default:
+		e.inForce = DefaultPolicy(e.eng)
+	}
+	s.cur.Store(e)
 }
 
 // slot returns the bucket's slot, making it when it has none. Before the
@@ -233,7 +251,7 @@ func (r *Registry) current(ctx context.Context, bucket string) (*entry, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		e := &entry{policy: policy, unreadable: unreadable, loaded: r.now()}
-		s.cur.Store(e)
+		s.publish(e)
 		return e, nil
 	case err != nil:
 		if old != nil {
@@ -259,7 +277,7 @@ func (r *Registry) current(ctx context.Context, bucket string) (*entry, error) {
 			e.policy = Private
 		}
 	}
-	s.cur.Store(e)
+	s.publish(e)
 	return e, nil
 }
 
@@ -290,7 +308,7 @@ func (r *Registry) Put(ctx context.Context, bucket string, format mirror.Format,
 	if err := r.Store.PutConfig(ctx, bucket, format, e.doc); err != nil {
 		return err
 	}
-	s.cur.Store(e)
+	s.publish(e)
 	r.changed(bucket, format, "put")
 	return nil
 }
@@ -310,7 +328,7 @@ func (r *Registry) Delete(ctx context.Context, bucket string, format mirror.Form
 	stored, _, err := r.Store.GetConfig(ctx, bucket)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		s.cur.Store(r.unconfiguredEntry(ctx, bucket, s.cur.Load()))
+		s.publish(r.unconfiguredEntry(ctx, bucket, s.cur.Load()))
 		return false, nil
 	case err != nil:
 		return false, err
@@ -320,7 +338,7 @@ func (r *Registry) Delete(ctx context.Context, bucket string, format mirror.Form
 	if err := r.Store.DeleteConfig(ctx, bucket); err != nil {
 		return false, err
 	}
-	s.cur.Store(r.unconfiguredEntry(ctx, bucket, s.cur.Load()))
+	s.publish(r.unconfiguredEntry(ctx, bucket, s.cur.Load()))
 	r.changed(bucket, format, "delete")
 	return true, nil
 }
@@ -368,13 +386,7 @@ func (r *Registry) Bucket(ctx context.Context, bucket string) (*mirror.Engine, P
 	if err != nil {
 		return nil, Private, err
 	}
-	switch {
-	case e.unreadable, e.uncompilable:
-		return e.eng, Private, nil
-	case e.policy != "":
-		return e.eng, e.policy, nil
-	}
-	return e.eng, DefaultPolicy(e.eng), nil
+	return e.eng, e.inForce, nil
 }
 
 // StoredPolicy returns the read policy stored for a bucket ("" when none).
@@ -400,11 +412,11 @@ func (r *Registry) SetPolicy(ctx context.Context, bucket string, p Policy) error
 	if old := s.cur.Load(); old != nil {
 		e := *old
 		e.policy, e.unreadable = p, false
-		s.cur.Store(&e)
+		s.publish(&e)
 	} else {
 		// Never read here: an entry already stale, so that the next
 		// request reads the configuration beside the new policy.
-		s.cur.Store(&entry{policy: p})
+		s.publish(&entry{policy: p})
 	}
 	r.changed(bucket, "", "policy "+string(p))
 	return nil

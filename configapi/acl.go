@@ -70,23 +70,13 @@ func (h *Handler) serveACL(w http.ResponseWriter, r *http.Request) {
 			rp.Fail(e)
 			return
 		}
-		sig := r.Header.Get("Authorization")
-		ok, done, e := h.seen.replay(sig, "PUT acl", []byte(p), h.now())
-		switch {
-		case e != nil:
-			rp.Fail(e)
-			return
-		case done:
-			answerWrite(w, r.Method)
-			return
-		case ok:
-			if err := h.Registry.SetPolicy(r.Context(), bucket, p); err != nil {
-				h.seen.forget(sig)
+		h.writeOnce(w, r, rp, []byte("acl "+p), func() bool {
+			err := h.Registry.SetPolicy(r.Context(), bucket, p)
+			if err != nil {
 				h.internal(rp, "storing a read policy", "stored", err)
-				return
 			}
-		}
-		answerWrite(w, r.Method)
+			return err == nil
+		})
 	case http.MethodGet:
 		stored, err := h.Registry.StoredPolicy(r.Context(), bucket)
 		_, inForce, err2 := h.Registry.Bucket(r.Context(), bucket)

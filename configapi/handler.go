@@ -109,17 +109,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 		rp.Fail(e)
 		return
 	}
-	written := false // the write took effect: its signature stays seen
-	var body []byte
-	if r.Method == http.MethodPut {
+	switch r.Method {
+	case http.MethodPut:
 		if api.signsBody {
 			if e := bodySigned(r); e != nil {
 				rp.Fail(e)
 				return
 			}
 		}
-		var ok bool
-		if body, ok = readBody(r); !ok {
+		body, ok := readBody(r)
+		if !ok {
 			rp.Failf(httpapi.EntityTooLarge, api.what+" is at most 64 KiB")
 			return
 		}
@@ -127,39 +126,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 			rp.Fail(e)
 			return
 		}
-	}
-	if r.Method == http.MethodPut || r.Method == http.MethodDelete {
-		sig := r.Header.Get("Authorization")
-		ok, done, e := h.seen.replay(sig, r.Method, body, h.now())
-		switch {
-		case e != nil:
-			rp.Fail(e)
-			return
-		case done:
-			// The same write again: answered as it was, not made twice.
-			answerWrite(w, r.Method)
-			return
-		case ok:
-			defer func() {
-				if !written {
-					h.seen.forget(sig)
-				}
-			}()
-		}
-	}
-	switch r.Method {
-	case http.MethodPut:
-		e, err := h.put(r, bucket, api, body)
-		switch {
-		case e != nil:
-			rp.Fail(e)
-			return
-		case err != nil:
-			h.internal(rp, "storing a configuration", "stored", err)
-			return
-		}
-		written = true
-		answerWrite(w, r.Method)
+		h.writeOnce(w, r, rp, body, func() bool {
+			e, err := h.put(r, bucket, api, body)
+			switch {
+			case e != nil:
+				rp.Fail(e)
+			case err != nil:
+				h.internal(rp, "storing a configuration", "stored", err)
+			}
+			return e == nil && err == nil
+		})
 	case http.MethodGet:
 		format, doc, ok, err := h.Registry.Config(r.Context(), bucket)
 		switch {
@@ -176,15 +152,37 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 	case http.MethodDelete:
 		// Only a configuration put through this API is removed; any other
 		// is "none set" here, as GET says (docs/SERVING.md §4.1, §4.2).
-		if _, err := h.Registry.Delete(r.Context(), bucket, api.format); err != nil {
-			h.internal(rp, "deleting a configuration", "deleted", err)
-			return
-		}
-		written = true
-		answerWrite(w, r.Method)
+		h.writeOnce(w, r, rp, nil, func() bool {
+			_, err := h.Registry.Delete(r.Context(), bucket, api.format)
+			if err != nil {
+				h.internal(rp, "deleting a configuration", "deleted", err)
+			}
+			return err == nil
+		})
 	default:
 		w.Header().Set("Allow", "PUT, GET, DELETE")
 		rp.Failf(httpapi.MethodNotAllowed, api.resource+" takes PUT, GET and DELETE")
+	}
+}
+
+// writeOnce makes a write at most once per signature (replay.go): the
+// same write signed the same is answered as done and not made again,
+// another write with that signature is refused, and a new one is made by
+// write, which answers its own failures and says whether it took effect;
+// a signature whose write failed is forgotten, so the write may be sent
+// again.
+func (h *Handler) writeOnce(w http.ResponseWriter, r *http.Request, rp *httpapi.Reply, what []byte, write func() bool) {
+	sig := r.Header.Get("Authorization")
+	done, e := h.seen.replay(sig, r.Method, what, h.now())
+	switch {
+	case e != nil:
+		rp.Fail(e)
+	case done:
+		answerWrite(w, r.Method)
+	case write():
+		answerWrite(w, r.Method)
+	default:
+		h.seen.forget(sig)
 	}
 }
 

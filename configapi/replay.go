@@ -39,10 +39,10 @@ type seenWrite struct {
 	until time.Time
 }
 
-// replay says what to do with a write signed sig: ok to go on (it was
-// remembered, and forget must be called if it fails), done when the same
-// write was taken before, or a refusal.
-func (s *seenWrites) replay(sig, method string, body []byte, now time.Time) (ok, done bool, e *httpapi.Error) {
+// replay says what to do with a write signed sig: done when the same
+// write was taken before, a refusal, or neither: then it is remembered,
+// and forget must be called if it fails.
+func (s *seenWrites) replay(sig, method string, body []byte, now time.Time) (done bool, e *httpapi.Error) {
 	h := sha256.New()
 	h.Write([]byte(method + "\n"))
 	h.Write(body)
@@ -55,9 +55,9 @@ func (s *seenWrites) replay(sig, method string, body []byte, now time.Time) (ok,
 	}
 	if w, found := s.seen[sig]; found && now.Before(w.until) {
 		if w.what == what {
-			return false, true, nil
+			return true, nil
 		}
-		return false, false, httpapi.Fail(httpapi.AccessDenied, "this signature was already used for another write; sign each write afresh")
+		return false, httpapi.Fail(httpapi.AccessDenied, "this signature was already used for another write; sign each write afresh")
 	}
 	if len(s.seen) >= maxSeenWrites {
 		for k, w := range s.seen {
@@ -66,11 +66,11 @@ func (s *seenWrites) replay(sig, method string, body []byte, now time.Time) (ok,
 			}
 		}
 		if len(s.seen) >= maxSeenWrites {
-			return false, false, httpapi.Fail(httpapi.SlowDown, "too many configuration writes in the last 90 minutes; try again later")
+			return false, httpapi.Fail(httpapi.SlowDown, "too many configuration writes in the last 90 minutes; try again later")
 		}
 	}
 	s.seen[sig] = seenWrite{what, now.Add(seenFor)}
-	return true, false, nil
+	return false, nil
 }
 
 // forget drops a signature whose write failed, so that the same write may

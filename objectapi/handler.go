@@ -125,9 +125,10 @@ func (h *Handler) Shutdown(ctx context.Context) error { return h.fetcherOf().Shu
 
 // ServeHTTP serves one object request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	e := h.dialectOf(r).Start(w, r)
+	scheme := signature.SchemeOf(r)
+	e := h.dialectOf(r, scheme).Start(w, r)
 	router := httpapi.Router{Domain: h.Domain}
-	if signature.SchemeOf(r) == signature.QingStor {
+	if scheme == signature.QingStor {
 		// QingStor's signature covers the path, not the Host (and its SDK
 		// puts a zone label there): such a read names its bucket in the
 		// path, or a signature for one bucket would read another.
@@ -253,9 +254,9 @@ func (h *Handler) serveBucket(w http.ResponseWriter, r *http.Request, e *httpapi
 }
 
 // dialectOf is the dialect a request's errors are answered in: its
-// signature's, else the one its vendor headers speak, else Errors.
-func (h *Handler) dialectOf(r *http.Request) *httpapi.Dialect {
-	switch signature.SchemeOf(r) {
+// signature's (scheme, as signature.SchemeOf tells it), else the one its vendor headers speak, else Errors.
+func (h *Handler) dialectOf(r *http.Request, scheme signature.Scheme) *httpapi.Dialect {
+	switch scheme {
 	case signature.SigV4:
 		return httpapi.S3
 	case signature.BCE:

@@ -166,7 +166,7 @@ func TestIdleTimerCountsOnlyOriginWaits(t *testing.T) {
 		}
 	})
 	g := newGateway(t, func(f *pull.Fetcher) { f.IdleTimeout = 250 * time.Millisecond })
-	g.fetcher.Store = &slowWriteStore{g.store, 300 * time.Millisecond}
+	g.fetcher.Store = &slowStore{Store: g.store, write: 300 * time.Millisecond}
 	g.setRules("bkt", fetchRule(o.URL))
 	b, err := body(g.do("GET", "/bkt/k"))
 	require.NoError(t, err, "not cut short: each write takes 300 ms, past the 250 ms idle timeout, but no wait for the origin does")

@@ -19,56 +19,36 @@ import (
 
 // Regressions of what a red-team review of the gateway found.
 
-// slowCommitStore delays every commit.
-type slowCommitStore struct {
+// slowStore is a directory store whose uploads take their time: each
+// piece written waits write, the commit waits commit.
+type slowStore struct {
 	*dirstore.Store
-	delay time.Duration
+	write, commit time.Duration
 }
 
-// slowUpload is a store's upload, still readable back (the spool), whose
-// commit waits.
+// slowUpload is a store's upload, still readable back (the spool).
 type slowUpload struct {
 	pull.Upload
 	io.ReaderAt
-	delay time.Duration
+	s *slowStore
 }
 
-func (s *slowCommitStore) Create(ctx context.Context, b, k string) (pull.Upload, error) {
+func (s *slowStore) Create(ctx context.Context, b, k string) (pull.Upload, error) {
 	u, err := s.Store.Create(ctx, b, k)
 	if err != nil {
 		return nil, err
 	}
-	return &slowUpload{u, u.(io.ReaderAt), s.delay}, nil
+	return &slowUpload{u, u.(io.ReaderAt), s}, nil
+}
+
+func (u *slowUpload) Write(p []byte) (int, error) {
+	time.Sleep(u.s.write)
+	return u.Upload.Write(p)
 }
 
 func (u *slowUpload) Commit(ctx context.Context, info pull.ObjectInfo) error {
-	time.Sleep(u.delay)
+	time.Sleep(u.s.commit)
 	return u.Upload.Commit(ctx, info)
-}
-
-// slowWriteStore's uploads take their time to write each piece.
-type slowWriteStore struct {
-	*dirstore.Store
-	delay time.Duration
-}
-
-type slowWriteUpload struct {
-	pull.Upload
-	io.ReaderAt
-	delay time.Duration
-}
-
-func (s *slowWriteStore) Create(ctx context.Context, b, k string) (pull.Upload, error) {
-	u, err := s.Store.Create(ctx, b, k)
-	if err != nil {
-		return nil, err
-	}
-	return &slowWriteUpload{u, u.(io.ReaderAt), s.delay}, nil
-}
-
-func (u *slowWriteUpload) Write(p []byte) (int, error) {
-	time.Sleep(u.delay)
-	return u.Upload.Write(p)
 }
 
 // An empty object has no last byte to hold back: its response still ends
@@ -76,7 +56,7 @@ func (u *slowWriteUpload) Write(p []byte) (int, error) {
 func TestEmptyObjectEndsAfterItsCommit(t *testing.T) {
 	o := newOrigin(t, content(""))
 	g := newGateway(t)
-	g.fetcher.Store = &slowCommitStore{g.store, 300 * time.Millisecond}
+	g.fetcher.Store = &slowStore{Store: g.store, commit: 300 * time.Millisecond}
 	g.setRules("bkt", fetchRule(o.URL))
 	_, err := body(g.do("GET", "/bkt/k"))
 	require.NoError(t, err)
