@@ -102,6 +102,10 @@ type entry struct {
 	doc     []byte
 	eng     *mirror.Engine
 	loaded  time.Time
+
+	// cors is the bucket's CORS rules, nil when it has none
+	// (corsregistry.go).
+	cors *CORS
 }
 
 // unconfigured reports whether an entry holds no configuration (nil: not
@@ -247,10 +251,11 @@ func (r *Registry) current(ctx context.Context, bucket string) (*entry, error) {
 		return old, nil // another caller reloaded it meanwhile
 	}
 	policy, unreadable := r.readPolicy(ctx, bucket)
+	cors := r.readCORS(ctx, bucket, old)
 	format, doc, err := r.Store.GetConfig(ctx, bucket)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		e := &entry{policy: policy, unreadable: unreadable, loaded: r.now()}
+		e := &entry{policy: policy, unreadable: unreadable, cors: cors, loaded: r.now()}
 		s.publish(e)
 		return e, nil
 	case err != nil:
@@ -261,7 +266,7 @@ func (r *Registry) current(ctx context.Context, bucket string) (*entry, error) {
 		}
 		return nil, err
 	}
-	e := &entry{policy: policy, unreadable: unreadable, format: format, doc: doc, loaded: r.now()}
+	e := &entry{policy: policy, unreadable: unreadable, cors: cors, format: format, doc: doc, loaded: r.now()}
 	if old != nil && old.format == format && bytes.Equal(old.doc, doc) {
 		e.eng = old.eng // unchanged: no need to compile again
 	} else if e.eng, err = r.Compiler.Load(doc, readFormat(format)); err != nil {
@@ -297,6 +302,7 @@ func (r *Registry) Put(ctx context.Context, bucket string, format mirror.Format,
 	defer s.loading.Unlock()
 	e := &entry{format: format, doc: bytes.Clone(doc), eng: eng, loaded: r.now()}
 	e.policy, e.unreadable = r.keptPolicy(ctx, bucket, s.cur.Load())
+	e.cors = r.readCORS(ctx, bucket, s.cur.Load())
 	if e.policy == "" && !e.unreadable && DefaultPolicy(eng) == Private {
 		// Sticky: the objects these rules fetch stay private when the
 		// rules change or go (docs/SERVING.md §1.1).
@@ -372,7 +378,7 @@ func (r *Registry) keptPolicy(ctx context.Context, bucket string, old *entry) (P
 
 // unconfiguredEntry is a bucket's entry once its configuration is gone.
 func (r *Registry) unconfiguredEntry(ctx context.Context, bucket string, old *entry) *entry {
-	e := &entry{loaded: r.now()}
+	e := &entry{loaded: r.now(), cors: r.readCORS(ctx, bucket, old)}
 	e.policy, e.unreadable = r.keptPolicy(ctx, bucket, old)
 	return e
 }

@@ -25,4 +25,13 @@ type Store interface {
 	GetPolicy(ctx context.Context, bucket string) (Policy, error)
 	// PutPolicy stores a bucket's read policy, durably.
 	PutPolicy(ctx context.Context, bucket string, p Policy) error
+	// GetCORS returns a bucket's CORS rules as stored (CORS.Encode's
+	// form), or an error wrapping fs.ErrNotExist when none are. They are a
+	// record of their own, like the policy: no other Put or Delete
+	// changes them.
+	GetCORS(ctx context.Context, bucket string) ([]byte, error)
+	// PutCORS replaces a bucket's CORS rules, durably.
+	PutCORS(ctx context.Context, bucket string, doc []byte) error
+	// DeleteCORS removes them; removing none is not an error.
+	DeleteCORS(ctx context.Context, bucket string) error
 }

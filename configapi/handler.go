@@ -49,11 +49,16 @@ type Handler struct {
 
 // IsConfigRequest reports whether a request is for a configuration API:
 // its query names the "mirroring" (BOS) or "mirror" (QingStor)
-// sub-resource, or "acl" (a bucket's read policy). A gateway sends those to a Handler and the rest to its
-// object path.
+// sub-resource, "acl" (a bucket's read policy) or "cors" (its CORS
+// rules). A gateway sends those to a Handler and the rest to its
+// object path. An OPTIONS is never one: every OPTIONS is a CORS
+// preflight, which the object path answers (docs/SERVING.md §1.2).
 func IsConfigRequest(r *http.Request) bool {
+	if r.Method == http.MethodOptions {
+		return false
+	}
 	q := r.URL.Query()
-	return q.Has("mirroring") || q.Has("mirror") || q.Has("acl")
+	return q.Has("mirroring") || q.Has("mirror") || q.Has("acl") || q.Has("cors")
 }
 
 // maxBody is the largest configuration document taken.
@@ -69,6 +74,10 @@ func (h *Handler) now() time.Time {
 // ServeHTTP serves one configuration request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if q.Has("cors") && !q.Has("acl") && !q.Has("mirroring") && !q.Has("mirror") {
+		h.serveCORS(w, r) // cors.go
+		return
+	}
 	if q.Has("acl") && !q.Has("mirroring") && !q.Has("mirror") {
 		h.serveACL(w, r)
 		return

@@ -51,7 +51,7 @@ type Store struct {
 	// opening an object is one openat, not one per path component.
 	dirs  sync.Map // string -> *os.Root
 	ndirs atomic.Int64
-	// durable[dir] is set once config/ or acl/ is known to exist with its
+	// durable[dir] is set once config/, acl/ or cors/ is known to exist with its
 	// entry synced into the root: a record is durable only if the
 	// directory holding it is.
 	durable map[string]*atomic.Bool
@@ -59,6 +59,10 @@ type Store struct {
 	// asks it to stop early.
 	swept   chan struct{}
 	closing atomic.Bool
+	// idx is this store's part in the buckets' key indexes (index.go).
+	idx keyIndex
+	// noSync skips a commit's syncs: set by benchmarks only.
+	noSync bool
 }
 
 // maxCachedDirs bounds the directories a DirStore keeps open.
@@ -74,7 +78,8 @@ func Open(dir string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{root: root, swept: make(chan struct{}),
-		durable: map[string]*atomic.Bool{"config": new(atomic.Bool), "acl": new(atomic.Bool)}}
+		durable: map[string]*atomic.Bool{"config": new(atomic.Bool), "acl": new(atomic.Bool), "cors": new(atomic.Bool)}}
+	s.openLive()
 	go func() {
 		defer close(s.swept)
 		_, _ = s.sweep()
@@ -87,7 +92,7 @@ func Open(dir string) (*Store, error) {
 // it open, so a second gateway on the same directory loses nothing). It
 // runs when the store opens, beside the requests.
 func (s *Store) sweep() (removed int, err error) {
-	dirs := []string{"config", "acl"}
+	dirs := []string{"config", "acl", "cors"}
 	buckets, err := fs.ReadDir(s.root.FS(), "objects")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, err
@@ -131,6 +136,7 @@ func (s *Store) sweep() (removed int, err error) {
 func (s *Store) Close() error {
 	s.closing.Store(true)
 	<-s.swept
+	s.closeIndex()
 	s.dirs.Range(func(_, r any) bool {
 		r.(*os.Root).Close()
 		return true
@@ -360,8 +366,9 @@ func (u *dirUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 	if modified.IsZero() {
 		modified = time.Now().UTC()
 	}
-	meta, err := json.Marshal(dirMeta{Key: []byte(u.key), Size: info.Size, ETag: info.ETag, LastModified: modified,
-		Header: info.Header, StorageClass: info.StorageClass})
+	m := dirMeta{Key: []byte(u.key), Size: info.Size, ETag: info.ETag, LastModified: modified,
+		Header: info.Header, StorageClass: info.StorageClass}
+	meta, err := json.Marshal(m)
 	if err != nil {
 		u.abort()
 		return err
@@ -374,7 +381,7 @@ func (u *dirUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 		u.abort()
 		return err
 	}
-	if err := u.f.Sync(); err != nil {
+	if err := u.s.commitSync(u.f); err != nil {
 		u.abort()
 		return err
 	}
@@ -384,12 +391,13 @@ func (u *dirUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 		return err
 	}
 	u.committed = true
+	u.s.indexCommit(u.dir, u.name, u.f, &m)
 	d, err := u.s.root.Open(u.dir)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return d.Sync()
+	return u.s.commitSync(d)
 }
 
 // Abort drops an uncommitted object; after Commit it only closes the

@@ -8,7 +8,6 @@ package objectapi
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"io"
 	"log/slog"
@@ -79,6 +78,14 @@ type Handler struct {
 	// zero value pulls, as a GET would, since the tools that look before
 	// they read ask a HEAD first (docs/SERVING.md §1).
 	NoHeadFetch bool
+	// HeadWait bounds how long a HEAD of a miss whose ETag can not be
+	// known before its body waits for the object's commit, to answer as
+	// a hit, ETag and all (DefaultHeadWait when zero; negative: no wait).
+	// S3 clients take a HEAD's ETag for granted (s3cmd fails without
+	// one), and the tool's GET that follows hits instead of joining; a
+	// fetch still running then is answered with the origin's headers and
+	// no ETag (docs/SERVING.md §1).
+	HeadWait time.Duration
 	// ProgressTimeout bounds each write to a client (DefaultProgressTimeout):
 	// a client that stops reading is dropped then, and what its answer
 	// held goes back to the pool, while its fetch goes on.
@@ -91,6 +98,17 @@ type Handler struct {
 
 // DefaultProgressTimeout is a Handler's ProgressTimeout when unset.
 const DefaultProgressTimeout = 30 * time.Second
+
+// DefaultHeadWait is a Handler's HeadWait when unset: well inside the
+// read timeouts of S3 clients (aws-cli's is 60 s).
+const DefaultHeadWait = 20 * time.Second
+
+func (h *Handler) headWait() time.Duration {
+	if h.HeadWait == 0 {
+		return DefaultHeadWait
+	}
+	return max(h.HeadWait, 0)
+}
 
 func (h *Handler) progressTimeout() time.Duration {
 	if h.ProgressTimeout > 0 {
@@ -126,15 +144,27 @@ func (h *Handler) Shutdown(ctx context.Context) error { return h.fetcherOf().Shu
 // ServeHTTP serves one object request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	scheme := signature.SchemeOf(r)
-	e := h.dialectOf(r, scheme).Start(w, r)
+	// Errors are answered in the dialect the request speaks, by its
+	// signature or its headers, else in Errors'.
+	own := requestDialect(r, scheme)
+	dia := own
+	if dia == nil {
+		dia = errorDialect(h.Errors)
+	}
+	e := dia.Start(w, r)
 	router := httpapi.Router{Domain: h.Domain}
-	if scheme == signature.QingStor {
-		// QingStor's signature covers the path, not the Host (and its SDK
-		// puts a zone label there): such a read names its bucket in the
-		// path, or a signature for one bucket would read another.
+	if own == httpapi.QingStor {
+		// QingStor's SDK puts a zone label before the Host, never a
+		// bucket, and its signature covers the path, not the Host: such
+		// a request names its bucket in the path, or a signature for one
+		// bucket would read another (docs/SERVING.md §1.1).
 		router = httpapi.Router{}
 	}
 	bucket, key := router.Route(r)
+	if bucket == "" && key == "" && !router.VirtualHost(r) {
+		h.serveService(w, r, e, own)
+		return
+	}
 	// A browser must never run what an origin sent as anything but its
 	// declared type; and under path-style addressing every bucket shares
 	// one web origin, so active content is sandboxed there
@@ -143,6 +173,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sandbox := !router.VirtualHost(r)
 	if !mirror.ValidBucket(bucket) {
 		e.Fail(httpapi.ErrBucketName)
+		return
+	}
+	if r.Method == http.MethodOptions {
+		h.preflight(w, r, e, bucket) // cors.go: unsigned, even of a private bucket
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -159,6 +193,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.internal(e, "reading the bucket's configuration", err)
 			return
 		}
+		h.corsHeaders(w, r, bucket) // cors.go: on every answer from here on
 	}
 	// Before the store, the origin, a fetch slot or the negative cache:
 	// a read that may not be made learns nothing and costs nothing.
@@ -167,7 +202,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if key == "" {
-		h.serveBucket(w, r, e, bucket, eng)
+		h.serveBucket(w, r, e, own, bucket, eng)
 		return
 	}
 	obj, err := h.storeOf().Open(ctx, bucket, key)
@@ -218,44 +253,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.fetch(w, r, e, bucket, key, d, sandbox)
 }
 
-// serveBucket answers a request for the bucket itself, never taken for
-// an empty key (docs/SERVING.md §1): GET ?location (S3's
-// GetBucketLocation, which minio-go and mc ask first) and HEAD (S3's
-// HeadBucket) of a bucket that has a configuration or objects; every
-// other bucket request, listing included for now, is 501 NotImplemented
-// in the client's dialect.
-func (h *Handler) serveBucket(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, bucket string, eng *mirror.Engine) {
-	known := r.Method == http.MethodHead || (r.Method == http.MethodGet && r.URL.Query().Has("location"))
-	if !known {
-		e.Failf(httpapi.NotImplemented, "this gateway answers GET ?location and HEAD of a bucket, not listings or other bucket requests yet")
-		return
-	}
-	exists := eng != nil
-	if !exists {
-		var err error
-		if exists, err = h.storeOf().HasObjects(r.Context(), bucket); err != nil {
-			h.internal(e, "reading the store", err)
-			return
-		}
-	}
-	if !exists {
-		e.Failf(httpapi.NoSuchBucket, "the bucket has no mirror configuration and no objects")
-		return
-	}
-	if r.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	// One region, S3's default: an empty constraint says us-east-1.
-	body := xml.Header + `<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></LocationConstraint>`
-	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	_, _ = io.WriteString(w, body)
-}
-
-// dialectOf is the dialect a request's errors are answered in: its
-// signature's (scheme, as signature.SchemeOf tells it), else the one its vendor headers speak, else Errors.
-func (h *Handler) dialectOf(r *http.Request, scheme signature.Scheme) *httpapi.Dialect {
+// requestDialect is the dialect a request speaks itself, by its signature
+// or its headers; nil when it says none.
+func requestDialect(r *http.Request, scheme signature.Scheme) *httpapi.Dialect {
 	switch scheme {
 	case signature.SigV4:
 		return httpapi.S3
@@ -264,7 +264,10 @@ func (h *Handler) dialectOf(r *http.Request, scheme signature.Scheme) *httpapi.D
 	case signature.QingStor:
 		return httpapi.QingStor
 	}
-	var amz, bce, qs bool
+	// The QingStor SDK, unsigned, sends no x-qs- header: its User-Agent
+	// names it.
+	qs := strings.HasPrefix(r.Header.Get("User-Agent"), "qingstor-sdk-")
+	var amz, bce bool
 	for name := range r.Header {
 		n := strings.ToLower(name)
 		amz = amz || strings.HasPrefix(n, "x-amz-")
@@ -279,7 +282,7 @@ func (h *Handler) dialectOf(r *http.Request, scheme signature.Scheme) *httpapi.D
 	case qs:
 		return httpapi.QingStor
 	}
-	return errorDialect(h.Errors)
+	return nil
 }
 
 // errorDialect is the dialect an Errors value names; S3's for "" and any
@@ -415,7 +418,24 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 	defer dl.Close()
 	single, off, n := singleRange(r.Header.Get("Range"), dl.Info.Size)
 	small := dl.Info.ETag == "" && dl.Info.Size >= 0 && dl.Info.Size <= h.SmallObject
-	if dl.Stored || small || conditional(r.Header) || (r.Header.Get("Range") != "" && !single) {
+	committed := dl.Stored
+	if r.Method == http.MethodHead && dl.Info.ETag == "" && !committed && !small && h.headWait() > 0 {
+		// A HEAD streams nothing: it may wait for the commit, and then
+		// answers as a hit, ETag and all.
+		wctx, cancel := context.WithTimeout(ctx, h.headWait())
+		err := dl.Wait(wctx)
+		cancel()
+		switch {
+		case err == nil:
+			committed = true
+		case wctx.Err() != nil && ctx.Err() == nil:
+			// Still running: answered below with the origin's headers.
+		default:
+			h.fetchError(w, e, bucket, key, err)
+			return
+		}
+	}
+	if committed || small || conditional(r.Header) || (r.Header.Get("Range") != "" && !single) {
 		// Answered as a hit once the object is committed.
 		if err := dl.Wait(ctx); err != nil {
 			h.fetchError(w, e, bucket, key, err)

@@ -118,7 +118,7 @@ func TestEngineAnswersOnAMiss(t *testing.T) {
 		{"/bkt/img/a%00b", 400, "InvalidObjectName"},
 		{"/bkt/img/" + strings.Repeat("k", 1100), 400, "InvalidObjectName"},
 		{"/bkt/img/x?a=1;b=2", 400, "InvalidArgument"},
-		{"/bkt/", 501, "NotImplemented"}, // a listing, not an empty key (issue 17)
+		{"/bkt/?policy", 501, "NotImplemented"}, // a bucket request, not an empty key (issue 17)
 		{"/Bad_Bucket/k", 400, "InvalidBucketName"},
 	} {
 		resp := g.do("GET", tt.path)
@@ -200,6 +200,39 @@ func TestHeadOfAMissingKeyPulls(t *testing.T) {
 	assert.Empty(t, b)
 }
 
+// Issue 17: a HEAD of a miss whose ETag can not be known before its body
+// (no Content-MD5, larger than SmallObject) waits for the commit, up to
+// HeadWait, and answers as a hit with the ETag: s3cmd's get fails on a
+// HEAD without one. A fetch still running then is answered without it.
+func TestHeadWaitsForTheETag(t *testing.T) {
+	release := make(chan struct{})
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "5")
+		w.(http.Flusher).Flush()
+		if r.URL.Path == "/slow" {
+			<-release
+		}
+		_, _ = io.WriteString(w, "hello")
+	})
+	g := newGateway(t)
+	g.setRules("bkt", fetchRule(o.URL))
+	resp := g.do("HEAD", "/bkt/k")
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, `"5d41402abc4b2a76b9719d911017c592"`, resp.Header.Get("ETag"))
+	assert.Equal(t, "5", resp.Header.Get("Content-Length"))
+
+	g.handler.HeadWait = 50 * time.Millisecond
+	resp = g.do("HEAD", "/bkt/slow")
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Empty(t, resp.Header.Get("ETag"), "still fetching after HeadWait")
+	assert.Equal(t, "5", resp.Header.Get("Content-Length"))
+	close(release)
+	require.Eventually(t, func() bool { _, _, ok := g.stored("bkt", "slow"); return ok }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, int64(2), o.hits.Load())
+}
+
 // Issue 17: HEADs and GETs racing on one missing key make one origin
 // request.
 func TestHeadsAndGetsShareOneFetch(t *testing.T) {
@@ -249,7 +282,7 @@ func TestLoopMarkerNeverFetches(t *testing.T) {
 
 func TestOtherMethods(t *testing.T) {
 	g := newGateway(t)
-	for _, m := range []string{"PUT", "POST", "DELETE", "PATCH", "OPTIONS"} {
+	for _, m := range []string{"PUT", "POST", "DELETE", "PATCH"} { // OPTIONS is a preflight: cors_test.go
 		resp := g.do(m, "/bkt/k")
 		assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, m)
 		assert.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
@@ -361,8 +394,8 @@ func TestErrorsComeInTheClientsDialect(t *testing.T) {
 
 // Issue 17: bucket requests are answered, never taken for an empty key:
 // GET ?location and HEAD of an existing bucket, 404 NoSuchBucket for
-// one with neither rules nor objects, 501 for the rest, listing included
-// for now.
+// one with neither rules nor objects, listings (list_test.go), and 501
+// for the rest.
 func TestBucketRequests(t *testing.T) {
 	o := newOrigin(t, content("x"))
 	g := newGateway(t)
@@ -377,8 +410,12 @@ func TestBucketRequests(t *testing.T) {
 		{"HEAD", "/bkt", 200, ""},
 		{"HEAD", "/nobkt", 404, ""},
 		{"GET", "/nobkt?location", 404, "NoSuchBucket"},
-		{"GET", "/bkt", 501, "NotImplemented"},
-		{"GET", "/bkt?list-type=2", 501, "NotImplemented"},
+		{"GET", "/bkt", 200, "<ListBucketResult"},
+		{"GET", "/bkt?list-type=2", 200, "<KeyCount>0</KeyCount>"},
+		{"GET", "/bkt?list-type=1", 400, "InvalidArgument"},
+		{"GET", "/nobkt?list-type=2", 404, "NoSuchBucket"},
+		{"GET", "/bkt?uploads", 501, "NotImplemented"},
+		{"GET", "/bkt?list-type=2&versions", 501, "NotImplemented"},
 		{"GET", "/bkt?policy", 501, "NotImplemented"},
 	} {
 		resp := g.do(c.method, c.path)

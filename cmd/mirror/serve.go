@@ -72,12 +72,14 @@ type serveConfig struct {
 	tlsCert, tlsKey        string
 	metrics                string
 	buckets, resolve, acls listFlag
+	cors                   listFlag // cors.go
 	allowPrivate           bool
 	bosCredentials         string
 	bosInsecureHTTP        bool
 	fetcher                pull.Fetcher
 	maxObjectSize          bytesFlag
 	grace, progress        time.Duration
+	headWait               time.Duration
 	headNoFetch            bool
 	smallObject            bytesFlag
 	errors                 string
@@ -92,6 +94,7 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "the S3-compatible store's `URL` for -data s3://...")
 	fs.Var(&c.buckets, "bucket", "`NAME=FILE`: store FILE (format auto-detected) as bucket NAME's configuration at start (repeatable)")
 	fs.Var(&c.acls, "acl", "`NAME=private|public-read`: store bucket NAME's read policy at start (repeatable); without one, a bucket whose rules reach a bos:// origin or send an origin credentials is private, any other public-read")
+	fs.Var(&c.cors, "cors", "`NAME=FILE`: store FILE (S3's CORSConfiguration XML or BOS's CORS JSON) as bucket NAME's CORS rules at start (repeatable)")
 	fs.StringVar(&c.credentials, "credentials", "", `JSON `+"`file`"+` of the keys that may configure buckets: {"AK": "SECRET"} or {"AK": {"secret", "buckets": ["tenant-a-*"]}}; without it the configuration APIs answer 403`)
 	fs.DurationVar(&c.configTTL, "config-ttl", bucketconfig.DefaultTTL, "how soon a configuration another gateway put in the shared store is in force here")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (with -tls-key)")
@@ -115,6 +118,7 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	c.smallObject = defaultSmallObject
 	fs.Var(&c.smallObject, "small-object", "a miss of at most these decimal `bytes` whose ETag the origin does not give (no Content-MD5) is answered once stored, with its ETag")
 	fs.BoolVar(&c.headNoFetch, "head-no-fetch", false, "a HEAD of a missing key never fetches: 404 NoSuchKey (by default it pulls, as a GET would)")
+	fs.DurationVar(&c.headWait, "head-wait", objectapi.DefaultHeadWait, "longest a HEAD of a miss whose ETag is not known before its body waits for the commit, to answer with the ETag (0: no wait)")
 	fs.DurationVar(&c.progress, "progress-timeout", objectapi.DefaultProgressTimeout, "longest one write to a client may block before the client is dropped")
 	fs.DurationVar(&c.fetcher.NegativeTTL, "negative-ttl", 0, "remember an origin's 404 this long (0: not at all)")
 	fs.DurationVar(&c.grace, "grace", defaultGrace, "on SIGINT or SIGTERM, how long running fetches may take to finish")
@@ -173,6 +177,10 @@ func serve(e *env, c *serveConfig) int {
 			e.errorf("-%s must be positive", name)
 			return 2
 		}
+	}
+	if c.headWait < 0 {
+		e.errorf("-head-wait must not be negative")
+		return 2
 	}
 	if c.fetcher.NegativeTTL < 0 || c.fetcher.MaxFetches <= 0 || c.fetcher.MaxBucketFetches < 0 || c.fetcher.MinRate <= 0 {
 		e.errorf("-negative-ttl and -max-bucket-fetches must not be negative, and -max-fetches and -min-rate must be positive")
@@ -238,7 +246,10 @@ func serve(e *env, c *serveConfig) int {
 	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
 	objects := &objectapi.Handler{Fetcher: f, Registry: registry, Credentials: creds, Domain: c.domain,
 		Logger: logger, ProgressTimeout: c.progress, NoHeadFetch: c.headNoFetch, Errors: c.errors,
-		SmallObject: int64(c.smallObject)}
+		SmallObject: int64(c.smallObject), HeadWait: c.headWait}
+	if c.headWait == 0 {
+		objects.HeadWait = -1 // the Handler's zero is its default
+	}
 	configs := &configapi.Handler{Registry: registry, Credentials: creds, Domain: c.domain, Logger: logger}
 	m := newMetrics(f)
 	m.wire(f, objects, registry)
@@ -250,6 +261,9 @@ func serve(e *env, c *serveConfig) int {
 		return code
 	}
 	if code := loadPolicies(e, registry, c.acls); code != 0 {
+		return code
+	}
+	if code := loadCORS(e, registry, c.cors); code != 0 {
 		return code
 	}
 	registry.Logger = logger

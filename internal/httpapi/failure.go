@@ -55,6 +55,13 @@ const (
 	// answer (yet).
 	NotImplemented
 
+	// MalformedXML: a body that is not the XML document the API takes.
+	MalformedXML
+	// NoSuchCORSConfiguration: the bucket has no CORS rules.
+	NoSuchCORSConfiguration
+	// CORSForbidden: no CORS rule of the bucket allows a preflight.
+	CORSForbidden
+
 	numFailures
 )
 

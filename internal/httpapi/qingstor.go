@@ -44,5 +44,10 @@ var QingStor = &Dialect{
 		InvalidConfiguration:   {http.StatusBadRequest, "invalid_argument"},
 		NoSuchConfiguration:    {http.StatusNotFound, "mirror_not_exists"},
 		NotImplemented:         {http.StatusNotImplemented, "not_implemented"},
+
+		// The CORS failures: QingStor's nearest codes.
+		MalformedXML:            {http.StatusBadRequest, "invalid_request"},
+		NoSuchCORSConfiguration: {http.StatusNotFound, "cors_not_configured"},
+		CORSForbidden:           {http.StatusForbidden, "permission_denied"},
 	}),
 }

@@ -25,6 +25,10 @@ var s3Answers = map[Failure]Answer{
 	InvalidConfiguration:   {http.StatusBadRequest, "InvalidArgument"},
 	NoSuchConfiguration:    {http.StatusNotFound, "NoSuchConfiguration"},
 	NotImplemented:         {http.StatusNotImplemented, "NotImplemented"},
+	MalformedXML:           {http.StatusBadRequest, "MalformedXML"},
+	// S3's codes for CORS; BOS documents none of its own for them.
+	NoSuchCORSConfiguration: {http.StatusNotFound, "NoSuchCORSConfiguration"},
+	CORSForbidden:           {http.StatusForbidden, "AccessForbidden"},
 }
 
 // s3Table is S3's table with an API's own answers over it.

@@ -303,7 +303,8 @@ func checkBucketNames(ctx context.Context, r *report, s pull.Store) {
 // exactly as put, with its format (or none); a put replaces; a delete
 // removes, and deleting none is no error; a missing one, or an invalid
 // bucket name, is fs.ErrNotExist. A read policy reads back as put, and
-// putting or deleting a configuration never changes it. It uses buckets whose names start with
+// putting or deleting a configuration never changes it; so do CORS rules
+// (cors.go). It uses buckets whose names start with
 // "storetest-".
 func TestConfigStore(s bucketconfig.Store) error {
 	r := &report{}
@@ -333,6 +334,7 @@ func TestConfigStore(s bucketconfig.Store) error {
 		r.fail("config: GetConfig after a delete: %v, want fs.ErrNotExist", err)
 	}
 	checkPolicies(ctx, r, s)
+	checkCORS(ctx, r, s)
 	for _, bad := range badBuckets {
 		if _, _, err := s.GetConfig(ctx, bad); !errors.Is(err, fs.ErrNotExist) {
 			r.fail("config: GetConfig of bucket %q: %v, want fs.ErrNotExist", bad, err)

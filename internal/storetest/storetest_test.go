@@ -26,6 +26,7 @@ type memStore struct {
 	objects  map[string]*memObject
 	configs  map[string]memConfig
 	policies map[string]bucketconfig.Policy
+	cors     map[string][]byte // cors_test.go
 	flaw     string
 }
 
@@ -131,7 +132,9 @@ func (u *memUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 	if int64(len(u.buf)) != info.Size {
 		return fmt.Errorf("size %d, wrote %d", info.Size, len(u.buf))
 	}
-	info.LastModified = time.Now()
+	if info.LastModified.IsZero() {
+		info.LastModified = time.Now()
+	}
 	if u.s.flaw == "drops headers" {
 		info.Header = http.Header{}
 		if ct := info.ContentType(); ct != "" {

@@ -1,0 +1,419 @@
+package dirstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/btree"
+)
+
+// The key index of a bucket (docs/SERVING.md §2, "The key index") is a
+// cache of its committed objects in key order, for listings: a log file,
+// index/BUCKET.log, that every process sharing the directory appends to
+// after each commit's rename, and, in each process, a B-tree of the log's
+// records that a listing brings up to date by reading what was appended
+// since it last looked. Losing it loses nothing: the objects' own files
+// are the truth, and a scan of them rebuilds it (rebuild.go).
+
+// indexEntry is what a listing says of a key.
+type indexEntry struct {
+	key   string
+	size  int64
+	etag  string
+	mod   time.Time
+	class string
+}
+
+func entryLess(a, b indexEntry) bool { return a.key < b.key }
+
+// treeDegree is the B-tree's degree: nodes of up to 63 keys, so that a
+// page of a listing is a few nodes.
+const treeDegree = 32
+
+func newTree() *btree.BTreeG[indexEntry] { return btree.NewG(treeDegree, entryLess) }
+
+func entryOf(m *dirMeta) indexEntry {
+	return indexEntry{key: string(m.Key), size: m.Size, etag: m.ETag, mod: m.LastModified.UTC(), class: m.StorageClass}
+}
+
+// keyIndex is a Store's part in the key indexes: its live file
+// (live.go) and what it has read of each bucket's log.
+type keyIndex struct {
+	// live is held, locked, while the store is open; nil when it could
+	// not be made, and then listings scan (a death of this process would
+	// go unseen by the others).
+	live     *os.File
+	liveName string
+
+	mu      sync.Mutex
+	buckets map[string]*bucketIndex
+}
+
+// bucketIndex is what a store has read of one bucket's log.
+type bucketIndex struct {
+	name string
+	// lock (a channel, so that a listing stops waiting when its request
+	// ends) is held by the listing that refreshes or rebuilds the
+	// bucket's tree: a process rebuilds a bucket once, whatever the
+	// number of listings waiting.
+	lock chan struct{}
+	tree *btree.BTreeG[indexEntry]
+	// snap is a clone of tree that listings share until tree changes:
+	// they page through it without the lock.
+	snap *btree.BTreeG[indexEntry]
+	f    *os.File    // the log read, nil when none is
+	fi   os.FileInfo // f's identity, to notice a log replaced by a rebuild
+	off  int64       // where f's next record starts
+	// cutSince is when a record cut short at off was first seen: one
+	// that stays cut for stuckRecord was never finished.
+	cutSince time.Time
+	// corrupt is the last log found corrupt: a rebuild never takes it
+	// for one another process made meanwhile.
+	corrupt os.FileInfo
+	// stale says an index write of this process failed and the log could
+	// not be removed: the next listing rebuilds it.
+	stale atomic.Bool
+	// touched says this process appended to the log or rebuilt it:
+	// Close syncs it.
+	touched atomic.Bool
+}
+
+// stuckRecord is how long a record may stay cut short before it counts
+// as corrupt: an append is one write, done in far less. A log cut by a
+// crash is rebuilt for the crash (live.go), and an append that failed
+// removes the log, so this guards against what is left: a removal that
+// failed too, or a log cut by hand. The kernel stamps a file's mtime when
+// a write to it begins, so a log whose mtime is older than this ends in
+// a record that will never be finished, whoever reads it first; so does
+// one seen cut at the same place for this long (in case the clock
+// jumped).
+var stuckRecord = 10 * time.Second
+
+func logPath(bucket string) string     { return path.Join("index", bucket+".log") }
+func lockPath(bucket string) string    { return path.Join("index", bucket+".lock") }
+func rebuildPath(bucket string) string { return path.Join("index", bucket+".rebuild") }
+
+// bucketIndex returns the bucket's state, made on first use.
+func (x *keyIndex) bucket(name string) *bucketIndex {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.buckets == nil {
+		x.buckets = map[string]*bucketIndex{}
+	}
+	b := x.buckets[name]
+	if b == nil {
+		b = &bucketIndex{name: name, lock: make(chan struct{}, 1)}
+		x.buckets[name] = b
+	}
+	return b
+}
+
+// keys returns the bucket's committed objects as a tree to page through,
+// read from its key index: brought up to date, or rebuilt when it is
+// missing, corrupt, being rebuilt, or may miss a commit of a process
+// that died.
+func (s *Store) keys(ctx context.Context, bucket string) (*btree.BTreeG[indexEntry], error) {
+	if s.idx.live == nil {
+		return s.scanTree(ctx, bucket)
+	}
+	if err := s.recoverDead(ctx); err != nil {
+		return nil, err
+	}
+	b := s.idx.bucket(bucket)
+	if err := b.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer b.release()
+	err := s.refresh(b)
+	if err == nil {
+		return b.snapshot(), nil
+	}
+	if errors.Is(err, errCorruptLog) {
+		slog.Warn("dirstore: rebuilding a corrupt key index", "bucket", bucket, "reason", err)
+	}
+	return s.rebuild(ctx, b)
+}
+
+// acquire takes b's lock, or gives up when ctx is done.
+func (b *bucketIndex) acquire(ctx context.Context) error {
+	select {
+	case b.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *bucketIndex) release() { <-b.lock }
+
+// snapshot is the tree as listings share it. b's lock is held.
+func (b *bucketIndex) snapshot() *btree.BTreeG[indexEntry] {
+	if b.snap == nil {
+		b.snap = b.tree.Clone()
+	}
+	return b.snap
+}
+
+// drop forgets the log read. b's lock is held.
+func (b *bucketIndex) drop() {
+	if b.f != nil {
+		b.f.Close()
+	}
+	b.f, b.fi, b.tree, b.snap, b.cutSince = nil, nil, nil, nil, time.Time{}
+}
+
+// refresh brings b up to date with the bucket's log: the records
+// appended since it last looked, or the whole log when it was replaced.
+// An error says the log can not answer (fs.ErrNotExist: there is none).
+// b's lock is held.
+func (s *Store) refresh(b *bucketIndex) error {
+	if b.stale.Load() {
+		b.drop()
+		return errors.New("dirstore: an index write failed")
+	}
+	st, err := s.root.Stat(logPath(b.name))
+	if err != nil {
+		b.drop()
+		return err
+	}
+	if b.f == nil || !os.SameFile(st, b.fi) {
+		err = s.reload(b)
+	} else {
+		err = b.tail(st.Size(), st.ModTime())
+	}
+	switch {
+	case err == nil:
+		b.corrupt = nil
+	case errors.Is(err, errCorruptLog):
+		b.corrupt = st
+		fallthrough
+	default:
+		b.drop()
+	}
+	return err
+}
+
+// replaced reports whether the bucket's log is another than the one last
+// found corrupt (when its inode was freed and reused, it is taken for the
+// same one, and rebuilt again: no harm).
+func (s *Store) replaced(b *bucketIndex) bool {
+	if b.corrupt == nil {
+		return true
+	}
+	st, err := s.root.Stat(logPath(b.name))
+	return err == nil && !os.SameFile(st, b.corrupt)
+}
+
+// reload reads the bucket's log whole. b's lock is held.
+func (s *Store) reload(b *bucketIndex) error {
+	b.drop()
+	f, err := s.root.Open(logPath(b.name))
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	var head [logHeaderLen]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil || string(head[:]) != logMagic {
+		f.Close()
+		if string(head[:]) == journalMagic {
+			return errJournal
+		}
+		return fmt.Errorf("%w: no header", errCorruptLog)
+	}
+	b.f, b.fi, b.off, b.tree = f, fi, int64(logHeaderLen), newTree()
+	return b.tail(fi.Size(), fi.ModTime())
+}
+
+// tail applies the records appended after b.off, up to size, of the log
+// last modified at mtime. b's lock is held.
+func (b *bucketIndex) tail(size int64, mtime time.Time) error {
+	if size < b.off {
+		return fmt.Errorf("%w: it shrank", errCorruptLog)
+	}
+	if size == b.off {
+		b.cutSince = time.Time{}
+		return nil
+	}
+	n, cut, err := readRecords(io.NewSectionReader(b.f, b.off, size-b.off), func(e indexEntry) {
+		b.tree.ReplaceOrInsert(e)
+	})
+	if n > 0 {
+		b.off += n
+		b.snap = nil
+		b.cutSince = time.Time{}
+	}
+	switch {
+	case err != nil:
+		return err
+	case !cut:
+		b.cutSince = time.Time{}
+		return nil
+	case b.cutSince.IsZero():
+		b.cutSince = time.Now()
+	}
+	if time.Since(mtime) > stuckRecord || time.Since(b.cutSince) > stuckRecord {
+		return fmt.Errorf("%w: a record never finished", errCorruptLog)
+	}
+	return nil
+}
+
+// afterRenameHook, when set (by tests), runs in every commit between its
+// rename and its index write.
+var afterRenameHook func()
+
+// indexCommit adds a commit to its bucket's key index, after the rename
+// that committed it. It never fails the commit: the index is a cache, and
+// one that may have missed a commit is removed, so that the next listing
+// rebuilds it.
+func (s *Store) indexCommit(dir, name string, f *os.File, m *dirMeta) {
+	if afterRenameHook != nil {
+		afterRenameHook()
+	}
+	bucket := path.Base(path.Dir(dir))
+	if err := s.appendCommit(bucket, dir, path.Base(name), f, m); err != nil {
+		slog.Warn("dirstore: a commit is not in the key index, which will be rebuilt", "bucket", bucket, "error", err)
+		s.invalidate(bucket)
+	}
+}
+
+// maxReindex bounds how often an append follows a key committed again
+// while it is written (appendCommit).
+const maxReindex = 4
+
+// appendCommit appends the record of a committed object, f, named name in
+// the directory dir, to its bucket's log, under the shared lock that
+// keeps a rebuild from replacing the log meanwhile.
+//
+// Two commits of a key may rename in one order and append in the other,
+// which would leave the first one's metadata last in the log. So after
+// its append a commit looks at what the key's name holds now, and when it
+// is no longer its own file, appends what is there: the last record of a
+// key is always written after its last rename.
+func (s *Store) appendCommit(bucket, dir, name string, f *os.File, m *dirMeta) (err error) {
+	lf, err := s.root.OpenFile(logPath(bucket), os.O_WRONLY|os.O_APPEND, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		// No index: the listing that builds one scans the objects after
+		// this rename, and finds this one.
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { lf.Close() }()
+	lk, err := s.root.OpenFile(lockPath(bucket), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer lk.Close() // drops the lock
+	if err := lockShared(lk); err != nil {
+		return err
+	}
+	// A rebuild may have replaced the log between the open and the lock.
+	if st, err := s.root.Stat(logPath(bucket)); err != nil || !sameFile(lf, st) {
+		lf.Close()
+		if lf, err = s.root.OpenFile(logPath(bucket), os.O_WRONLY|os.O_APPEND, 0); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	s.idx.bucket(bucket).touched.Store(true)
+	d, done, err := s.dir(dir)
+	if err != nil {
+		return err
+	}
+	defer done()
+	mine, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	e := entryOf(m)
+	var rec []byte
+	for i := 0; ; i++ {
+		if rec, err = appendRecord(rec[:0], e); err != nil {
+			return err
+		}
+		// One write: O_APPEND puts it whole after every other.
+		if _, err := lf.Write(rec); err != nil {
+			return err
+		}
+		now, err := d.Stat(name)
+		if err != nil {
+			return err
+		}
+		if os.SameFile(now, mine) {
+			return nil
+		}
+		if i == maxReindex {
+			return errors.New("dirstore: the key is committed again and again while it is indexed")
+		}
+		if e, mine, err = readEntry(d, name); err != nil {
+			return err
+		}
+	}
+}
+
+// readEntry reads the index entry of the object file name in d.
+func readEntry(d *os.Root, name string) (indexEntry, os.FileInfo, error) {
+	g, err := d.Open(name)
+	if err != nil {
+		return indexEntry{}, nil, err
+	}
+	defer g.Close()
+	fi, err := g.Stat()
+	if err != nil {
+		return indexEntry{}, nil, err
+	}
+	meta, err := readDirMeta(g)
+	if err != nil {
+		return indexEntry{}, nil, err
+	}
+	return entryOf(meta), fi, nil
+}
+
+func sameFile(f *os.File, st os.FileInfo) bool {
+	fi, err := f.Stat()
+	return err == nil && os.SameFile(fi, st)
+}
+
+// invalidate removes a bucket's log that may miss a commit, so that every
+// process rebuilds it at its next listing; when it can not, this process
+// at least does.
+func (s *Store) invalidate(bucket string) {
+	b := s.idx.bucket(bucket)
+	lk, err := s.root.OpenFile(lockPath(bucket), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		b.stale.Store(true)
+		return
+	}
+	defer lk.Close()
+	if err := lockShared(lk); err != nil {
+		b.stale.Store(true)
+		return
+	}
+	if err := s.root.Remove(logPath(bucket)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		b.stale.Store(true)
+	}
+}
+
+// commitSync syncs a commit's file or directory, unless a benchmark
+// turned syncs off to write its objects faster.
+func (s *Store) commitSync(f *os.File) error {
+	if s.noSync {
+		return nil
+	}
+	return f.Sync()
+}
