@@ -180,8 +180,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 // write, which answers its own failures and says whether it took effect;
 // a signature whose write failed is forgotten, so the write may be sent
 // again.
+//
+// Every write is signed in its Authorization header, never by a presigned
+// URL: a URL lives for days, longer than the replay window, and would
+// have no signature here to be remembered by (docs/SERVING.md §4.3).
 func (h *Handler) writeOnce(w http.ResponseWriter, r *http.Request, rp *httpapi.Reply, what []byte, write func() bool) {
 	sig := r.Header.Get("Authorization")
+	if sig == "" || signature.Presigned(r) {
+		rp.Failf(httpapi.AccessDenied, "a configuration is written by a request signed in its Authorization header, never by a presigned URL")
+		return
+	}
 	done, e := h.seen.replay(sig, r.Method, what, h.now())
 	switch {
 	case e != nil:

@@ -136,6 +136,13 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, e *httpapi.Reply,
 			return
 		}
 	}
+	if encode != "url" && !xmlSafePage(page) {
+		// encoding/xml would write U+FFFD for such a character: the
+		// client would read another key, and a ListObjects marker made
+		// of it would list the same page again, forever.
+		e.Failf(httpapi.InvalidArgument, "this page holds a key XML 1.0 can not carry: list with encoding-type=url")
+		return
+	}
 	name := func(s string) string {
 		if encode == "url" {
 			return s3Escape(s)
@@ -232,6 +239,42 @@ func writeXML(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+}
+
+// xmlSafePage reports whether every key and common prefix of a page is
+// text XML 1.0 can carry.
+func xmlSafePage(p pull.ListPage) bool {
+	for _, o := range p.Objects {
+		if !xmlSafe(o.Key) {
+			return false
+		}
+	}
+	for _, cp := range p.Prefixes {
+		if !xmlSafe(cp) {
+			return false
+		}
+	}
+	return xmlSafe(p.Next)
+}
+
+// xmlSafe reports whether s is UTF-8 of XML 1.0's characters only (its
+// Char production: no control character but tab, newline and carriage
+// return, no U+FFFE or U+FFFF).
+func xmlSafe(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r',
+			r >= 0x20 && r <= 0xD7FF,
+			r >= 0xE000 && r <= 0xFFFD,
+			r >= 0x10000:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // s3Escape is a name as encoding-type=url gives it: every byte but the

@@ -28,8 +28,9 @@ import (
 	"github.com/mirrorkit/mirror/pull"
 )
 
-// Handler serves the object path. Every response carries an X-Request-Id;
-// errors are JSON (httpapi.Gateway). The zero value with a Store works: it
+// Handler serves the object path. Every response carries a request id,
+// in the header of the request's dialect, and errors come in that dialect
+// (S3's XML unless the request speaks another; see Errors). The zero value with a Store works: it
 // serves the Store's objects, and with a Registry it answers misses as the
 // rules say, fetching with a Fetcher of its own.
 type Handler struct {
@@ -153,11 +154,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e := dia.Start(w, r)
 	router := httpapi.Router{Domain: h.Domain}
-	if own == httpapi.QingStor {
+	if scheme == signature.QingStor || own == httpapi.QingStor && !h.hostNamesBucket(r, router) {
 		// QingStor's SDK puts a zone label before the Host, never a
-		// bucket, and its signature covers the path, not the Host: such
-		// a request names its bucket in the path, or a signature for one
-		// bucket would read another (docs/SERVING.md §1.1).
+		// bucket, and its signature covers the path, not the Host: a
+		// signed request names its bucket in the path, or a signature for
+		// one bucket would read another. An unsigned one that only says
+		// it is QingStor's does so when its Host names no bucket here, so
+		// that saying so never changes what a bucket's URL serves
+		// (docs/SERVING.md §1.1).
 		router = httpapi.Router{}
 	}
 	bucket, key := router.Route(r)
@@ -251,6 +255,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.fetch(w, r, e, bucket, key, d, sandbox)
+}
+
+// hostNamesBucket reports whether a request's Host names, under the
+// Domain, a bucket this gateway has: a configuration or objects.
+func (h *Handler) hostNamesBucket(r *http.Request, router httpapi.Router) bool {
+	if !router.VirtualHost(r) {
+		return false
+	}
+	b, _ := router.Route(r)
+	if !mirror.ValidBucket(b) {
+		return false
+	}
+	if h.Registry != nil {
+		if eng, _, err := h.Registry.Bucket(r.Context(), b); err != nil || eng != nil {
+			return true // when in doubt, the Host names it, as for anyone
+		}
+	}
+	has, err := h.storeOf().HasObjects(r.Context(), b)
+	return err != nil || has
 }
 
 // requestDialect is the dialect a request speaks itself, by its signature
@@ -418,24 +441,30 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 	defer dl.Close()
 	single, off, n := singleRange(r.Header.Get("Range"), dl.Info.Size)
 	small := dl.Info.ETag == "" && dl.Info.Size >= 0 && dl.Info.Size <= h.SmallObject
-	committed := dl.Stored
-	if r.Method == http.MethodHead && dl.Info.ETag == "" && !committed && !small && h.headWait() > 0 {
-		// A HEAD streams nothing: it may wait for the commit, and then
-		// answers as a hit, ETag and all.
-		wctx, cancel := context.WithTimeout(ctx, h.headWait())
-		err := dl.Wait(wctx)
-		cancel()
-		switch {
-		case err == nil:
-			committed = true
-		case wctx.Err() != nil && ctx.Err() == nil:
-			// Still running: answered below with the origin's headers.
-		default:
-			h.fetchError(w, e, bucket, key, err)
-			return
+	asHit := dl.Stored || small || conditional(r.Header) || (r.Header.Get("Range") != "" && !single)
+	if r.Method == http.MethodHead && !dl.Stored && (asHit || dl.Info.ETag == "") {
+		// A HEAD streams nothing: it waits for the commit, up to
+		// HeadWait, and then answers as a hit, ETag and all; a fetch
+		// still running then is answered with the origin's headers, its
+		// preconditions and ranges unjudged, so that a HEAD never
+		// outlasts its client's patience (docs/SERVING.md §1).
+		asHit = false
+		if wait := h.headWait(); wait > 0 {
+			wctx, cancel := context.WithTimeout(ctx, wait)
+			err := dl.Wait(wctx)
+			cancel()
+			switch {
+			case err == nil:
+				asHit = true
+			case wctx.Err() != nil && ctx.Err() == nil:
+				// Still running: answered below with the origin's headers.
+			default:
+				h.fetchError(w, e, bucket, key, err)
+				return
+			}
 		}
 	}
-	if committed || small || conditional(r.Header) || (r.Header.Get("Range") != "" && !single) {
+	if asHit {
 		// Answered as a hit once the object is committed.
 		if err := dl.Wait(ctx); err != nil {
 			h.fetchError(w, e, bucket, key, err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -231,6 +232,36 @@ func TestHeadWaitsForTheETag(t *testing.T) {
 	close(release)
 	require.Eventually(t, func() bool { _, _, ok := g.stored("bkt", "slow"); return ok }, 5*time.Second, 10*time.Millisecond)
 	assert.Equal(t, int64(2), o.hits.Load())
+}
+
+// Review of issue 17: a conditional or multi-range HEAD of a miss waited
+// for the whole fetch, past HeadWait.
+func TestEveryHeadIsHeldToHeadWait(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "5")
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = io.WriteString(w, "hello")
+	})
+	g := newGateway(t)
+	g.setRules("bkt", fetchRule(o.URL))
+	g.handler.HeadWait = 100 * time.Millisecond
+	g.handler.SmallObject = 1024
+	for i, hdr := range []string{"If-None-Match: \"x\"", "If-Modified-Since: Mon, 02 Jan 2006 15:04:05 GMT", "Range: bytes=0-0,2-3", "X-Small: 1"} {
+		done := make(chan *http.Response, 1)
+		go func() { done <- g.do("HEAD", "/bkt/k"+strconv.Itoa(i), hdr) }()
+		select {
+		case resp := <-done:
+			resp.Body.Close()
+			assert.Equal(t, 200, resp.StatusCode, hdr)
+			assert.Equal(t, "5", resp.Header.Get("Content-Length"), hdr)
+			assert.Empty(t, resp.Header.Get("ETag"), hdr)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("a HEAD with %q still waits, long after HeadWait", hdr)
+		}
+	}
 }
 
 // Issue 17: HEADs and GETs racing on one missing key make one origin

@@ -263,9 +263,53 @@ func TestQingStorZoneIsNotABucket(t *testing.T) {
 	require.NoError(t, err)
 	b, _ = body(resp)
 	assert.Equal(t, "hello", b)
+
+	// Review of issue 17: saying it is QingStor's (unsigned) never changes
+	// what a bucket's URL serves: a Host that names a bucket here names
+	// it, whatever the User-Agent or x-qs- headers (a shared cache keyed
+	// by Host and URL could otherwise be handed another bucket's object).
+	other := newOrigin(t, content("the attacker's"))
+	g.setRules("attacker", fetchRule(other.URL))
+	for _, hdr := range []string{"", "User-Agent: qingstor-sdk-evil", "X-Qs-Anything: 1"} {
+		req, err := http.NewRequest("GET", g.srv.URL+"/attacker/page.html", nil)
+		require.NoError(t, err)
+		req.Host = "bkt.gw.test"
+		if name, value, ok := strings.Cut(hdr, ": "); ok {
+			req.Header.Set(name, value)
+		}
+		resp, err := g.srv.Client().Do(req)
+		require.NoError(t, err)
+		b, _ := body(resp)
+		assert.Equal(t, "hello", b, "bucket bkt's key attacker/page.html, with %q", hdr)
+	}
+	assert.Zero(t, other.hits.Load())
 }
 
 func md5hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// Review of issue 17: a key holding U+FFFF (the engine takes it) was
+// written U+FFFD, and a ListObjects marker made of it listed the same page
+// forever. A page holding such a key is listed only with
+// encoding-type=url, whole.
+func TestKeysXMLCanNotCarryNeedURLEncoding(t *testing.T) {
+	g := newGateway(t)
+	g.handler.Errors = ""
+	g.put("bkt", "a\uffff", "x")
+	g.put("bkt", "b", "y")
+	_, resp := g.list("max-keys=1")
+	assert.Equal(t, 400, resp.StatusCode)
+	l, resp := g.list("max-keys=1&encoding-type=url")
+	require.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, []string{"a%EF%BF%BF"}, l.keys())
+	assert.Equal(t, "a%EF%BF%BF", l.NextMarker)
+	marker, err := url.QueryUnescape(l.NextMarker)
+	require.NoError(t, err)
+	l, _ = g.list("max-keys=1&encoding-type=url&marker=" + url.QueryEscape(marker))
+	assert.Equal(t, []string{"b"}, l.keys(), "the next page goes on")
+	l, resp = g.list("prefix=b")
+	require.Equal(t, 200, resp.StatusCode, "a page without one needs no encoding")
+	assert.Equal(t, []string{"b"}, l.keys())
 }
