@@ -1,15 +1,21 @@
 package dirstore
 
 import (
+	"bytes"
 	"context"
+	"log"
+	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/mirrorkit/mirror"
 	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/internal/storetest"
+	"github.com/mirrorkit/mirror/pull"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -79,4 +85,88 @@ func TestOpensADataDirectoryOfTheLastRelease(t *testing.T) {
 		require.NoError(t, err, bucket)
 		assert.Equal(t, []string{want.url}, d.URLs, bucket)
 	}
+}
+
+// oldReleaseCommit commits key to bucket in dir as a release without key
+// indexes does: the object's file renamed into place, no record
+// appended.
+func oldReleaseCommit(t *testing.T, dir, bucket, key string) {
+	elsewhere := t.TempDir()
+	o, err := Open(elsewhere)
+	require.NoError(t, err)
+	put(t, o, bucket, key, "old")
+	require.NoError(t, o.Close())
+	d, name, err := objectPath(bucket, key)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, d), 0o755))
+	require.NoError(t, os.Rename(filepath.Join(elsewhere, name), filepath.Join(dir, name)))
+}
+
+// A gateway of a release without key indexes sharing the directory (a
+// rolling upgrade) commits by a rename alone, which nothing a listing
+// reads tells of: its objects are served but not listed (a Choice of
+// docs/SERVING.md §2.1). Removing every index/*.log once it has stopped,
+// while gateways of this release run, is the upgrade's step: each
+// bucket's next listing rebuilds, and lists them.
+func TestAnOlderReleasesCommitsAreListedOnceTheLogsAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Open(dir)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := Open(dir)
+	require.NoError(t, err)
+	defer b.Close()
+	for _, bucket := range []string{"one", "two"} {
+		put(t, a, bucket, "new", "v")
+		require.Equal(t, []string{"new"}, listKeys(t, b, bucket, pull.ListQuery{}))
+		oldReleaseCommit(t, dir, bucket, "old")
+		_, err := get(t, a, bucket, "old")
+		require.NoError(t, err, "served")
+		require.Equal(t, []string{"new"}, listKeys(t, a, bucket, pull.ListQuery{}), "not listed: the documented limit")
+	}
+
+	logs, err := filepath.Glob(filepath.Join(dir, "index", "*.log"))
+	require.NoError(t, err)
+	require.Len(t, logs, 2)
+	for _, log := range logs {
+		require.NoError(t, os.Remove(log))
+	}
+	for _, s := range []*Store{a, b} {
+		for _, bucket := range []string{"one", "two"} {
+			assert.Equal(t, []string{"new", "old"}, listKeys(t, s, bucket, pull.ListQuery{}), bucket)
+		}
+	}
+}
+
+// The first open of a directory holding objects by a release with key
+// indexes (no index/ yet) logs the upgrade's step; a new directory and a
+// later open log nothing of it.
+func TestTheFirstKeyIndexOfADirectorySaysWhatAnUpgradeMustDo(t *testing.T) {
+	var buf bytes.Buffer
+	logW, logFlags, old := log.Writer(), log.Flags(), slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer func() {
+		slog.SetDefault(old)
+		log.SetOutput(logW)
+		log.SetFlags(logFlags)
+	}()
+	const step = "index/*.log is removed"
+
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS("testdata/datadir-v0")))
+	s, err := Open(dir)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	assert.Contains(t, buf.String(), step, "a directory of the last release")
+	assert.Equal(t, 1, strings.Count(buf.String(), step))
+
+	buf.Reset()
+	s, err = Open(dir)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	fresh, err := Open(t.TempDir())
+	require.NoError(t, err)
+	put(t, fresh, "bkt", "k", "v")
+	require.NoError(t, fresh.Close())
+	assert.NotContains(t, buf.String(), step, "a later open, a new directory")
 }

@@ -2,6 +2,7 @@ package dirstore
 
 import (
 	"bytes"
+	"context"
 	"hash/crc32"
 	"io"
 	"time"
@@ -18,6 +19,13 @@ func (s *Store) skipSyncs() { s.noSync = true }
 func setAfterRenameHook(h func()) (restore func()) {
 	afterRenameHook = h
 	return func() { afterRenameHook = nil }
+}
+
+// setRebuildScanHook runs h in every rebuild before its scan, with the
+// context the rebuild runs on, until restore is called.
+func setRebuildScanHook(h func(ctx context.Context)) (restore func()) {
+	rebuildScanHook = h
+	return func() { rebuildScanHook = nil }
 }
 
 // setStuckRecord shortens how long a record may stay cut short.

@@ -1,6 +1,7 @@
 package dirstore
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"os"
 	"path"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/btree"
@@ -46,7 +46,8 @@ func entryOf(m *dirMeta) indexEntry {
 }
 
 // keyIndex is a Store's part in the key indexes: its live file
-// (live.go) and what it has read of each bucket's log.
+// (live.go), what it has read of the buckets' logs it listed last, and
+// the rebuilds under way.
 type keyIndex struct {
 	// live is held, locked, while the store is open; nil when it could
 	// not be made, and then listings scan (a death of this process would
@@ -54,18 +55,56 @@ type keyIndex struct {
 	live     *os.File
 	liveName string
 
-	mu      sync.Mutex
+	// ctx is what rebuilds run on: the store's, not a listing's, so that
+	// a client that gives up never throws a scan away. closeIndex cancels
+	// it and waits for the rebuilds to stop.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	rebuilds sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+	// buckets are the buckets read, at most maxIndexedBuckets of them
+	// unless more are in use at once; lru orders them, the one used last
+	// first.
 	buckets map[string]*bucketIndex
+	lru     list.List
+	// touched names the buckets whose logs this process appended to or
+	// rebuilt: Close syncs them, evicted or not.
+	touched map[string]bool
+	// stale names the buckets where an index write of this process failed
+	// and the log could not be removed: the next listing rebuilds it.
+	stale map[string]bool
 }
+
+// maxIndexedBuckets bounds the buckets whose trees and open logs a store
+// keeps: a store serves any number of buckets, and each one kept holds a
+// file descriptor and every key of the bucket. The bucket listed least
+// recently goes first, and is read again from its log (not rebuilt) at
+// its next listing: 100,000 records are read in about 0.2 s, and a
+// gateway listing more than 256 buckets in turn reads each one seldom.
+const maxIndexedBuckets = 256
+
+var errClosed = errors.New("dirstore: the store is closed")
 
 // bucketIndex is what a store has read of one bucket's log.
 type bucketIndex struct {
 	name string
 	// lock (a channel, so that a listing stops waiting when its request
-	// ends) is held by the listing that refreshes or rebuilds the
-	// bucket's tree: a process rebuilds a bucket once, whatever the
-	// number of listings waiting.
+	// ends) is held by the listing that refreshes the bucket's tree or
+	// starts its rebuild.
 	lock chan struct{}
+	// refs counts the listings and the rebuild that use b (keyIndex.mu):
+	// only a bucket nobody uses is evicted.
+	refs int
+	elem *list.Element // b in keyIndex.lru
+	// run is the rebuild under way, nil when none is; b's lock is held to
+	// read or set it. While it runs, the rebuild alone reads and writes
+	// the fields below: a process rebuilds a bucket once, whatever the
+	// number of listings waiting. "b is held" below means either: b's
+	// lock is held and run is nil, or the code is run's.
+	run *rebuildRun
+
 	tree *btree.BTreeG[indexEntry]
 	// snap is a clone of tree that listings share until tree changes:
 	// they page through it without the lock.
@@ -79,12 +118,15 @@ type bucketIndex struct {
 	// corrupt is the last log found corrupt: a rebuild never takes it
 	// for one another process made meanwhile.
 	corrupt os.FileInfo
-	// stale says an index write of this process failed and the log could
-	// not be removed: the next listing rebuilds it.
-	stale atomic.Bool
-	// touched says this process appended to the log or rebuilt it:
-	// Close syncs it.
-	touched atomic.Bool
+}
+
+// rebuildRun is a rebuild of a bucket's log, which the listings of the
+// bucket wait for, each as long as its request lasts: tree and err are
+// set when done is closed.
+type rebuildRun struct {
+	done chan struct{}
+	tree *btree.BTreeG[indexEntry]
+	err  error
 }
 
 // stuckRecord is how long a record may stay cut short before it counts
@@ -102,25 +144,95 @@ func logPath(bucket string) string     { return path.Join("index", bucket+".log"
 func lockPath(bucket string) string    { return path.Join("index", bucket+".lock") }
 func rebuildPath(bucket string) string { return path.Join("index", bucket+".rebuild") }
 
-// bucketIndex returns the bucket's state, made on first use.
-func (x *keyIndex) bucket(name string) *bucketIndex {
+func (x *keyIndex) init() {
+	x.ctx, x.cancel = context.WithCancel(context.Background())
+	x.buckets, x.touched, x.stale = map[string]*bucketIndex{}, map[string]bool{}, map[string]bool{}
+}
+
+// use returns the bucket's state, made on first use, and counts one more
+// user of it; unuse says one is done.
+func (x *keyIndex) use(name string) (*bucketIndex, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.buckets == nil {
-		x.buckets = map[string]*bucketIndex{}
+	if x.closed {
+		return nil, errClosed
 	}
 	b := x.buckets[name]
 	if b == nil {
 		b = &bucketIndex{name: name, lock: make(chan struct{}, 1)}
+		b.elem = x.lru.PushFront(b)
 		x.buckets[name] = b
+	} else {
+		x.lru.MoveToFront(b.elem)
 	}
-	return b
+	b.refs++
+	x.evict()
+	return b, nil
+}
+
+func (x *keyIndex) unuse(b *bucketIndex) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	b.refs--
+	x.evict()
+}
+
+// evict forgets the buckets used least recently that nobody uses, past
+// maxIndexedBuckets: their logs are closed and their trees dropped.
+// x.mu is held.
+func (x *keyIndex) evict() {
+	for e := x.lru.Back(); e != nil && len(x.buckets) > maxIndexedBuckets; {
+		b, prev := e.Value.(*bucketIndex), e.Prev()
+		if b.refs == 0 {
+			// Nobody holds b's lock or runs its rebuild: each would
+			// count in refs.
+			x.lru.Remove(e)
+			delete(x.buckets, b.name)
+			b.drop()
+		}
+		e = prev
+	}
+}
+
+// touch notes that this process wrote to the bucket's log.
+func (x *keyIndex) touch(bucket string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.touched != nil { // nil once Close took the set
+		x.touched[bucket] = true
+	}
+}
+
+func (x *keyIndex) isClosed() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.closed
+}
+
+func (x *keyIndex) isStale(bucket string) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.stale[bucket]
+}
+
+func (x *keyIndex) setStale(bucket string, stale bool) (was bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	was = x.stale[bucket]
+	if stale {
+		x.stale[bucket] = true
+	} else {
+		delete(x.stale, bucket)
+	}
+	return was
 }
 
 // keys returns the bucket's committed objects as a tree to page through,
 // read from its key index: brought up to date, or rebuilt when it is
 // missing, corrupt, being rebuilt, or may miss a commit of a process
-// that died.
+// that died. A rebuild runs on the store's context: the listing that
+// starts it and those that come while it runs wait for it, each until
+// its own request ends, and one that gives up leaves it running.
 func (s *Store) keys(ctx context.Context, bucket string) (*btree.BTreeG[indexEntry], error) {
 	if s.idx.live == nil {
 		return s.scanTree(ctx, bucket)
@@ -128,19 +240,70 @@ func (s *Store) keys(ctx context.Context, bucket string) (*btree.BTreeG[indexEnt
 	if err := s.recoverDead(ctx); err != nil {
 		return nil, err
 	}
-	b := s.idx.bucket(bucket)
+	b, err := s.idx.use(bucket)
+	if err != nil {
+		return nil, err
+	}
+	defer s.idx.unuse(b)
 	if err := b.acquire(ctx); err != nil {
 		return nil, err
 	}
-	defer b.release()
-	err := s.refresh(b)
-	if err == nil {
-		return b.snapshot(), nil
+	if s.idx.isClosed() { // Close dropped b: reading the log again would leave it open
+		b.release()
+		return nil, errClosed
 	}
-	if errors.Is(err, errCorruptLog) {
-		slog.Warn("dirstore: rebuilding a corrupt key index", "bucket", bucket, "reason", err)
+	run := b.run
+	if run == nil {
+		err := s.refresh(b)
+		if err == nil {
+			tree := b.snapshot()
+			b.release()
+			return tree, nil
+		}
+		if errors.Is(err, errCorruptLog) {
+			slog.Warn("dirstore: rebuilding a corrupt key index", "bucket", bucket, "reason", err)
+		}
+		run = s.startRebuild(b)
 	}
-	return s.rebuild(ctx, b)
+	b.release()
+	select {
+	case <-run.done:
+		return run.tree, run.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// startRebuild starts rebuilding b on the store's context. b's lock is
+// held.
+func (s *Store) startRebuild(b *bucketIndex) *rebuildRun {
+	x := &s.idx
+	run := &rebuildRun{done: make(chan struct{})}
+	x.mu.Lock()
+	if x.closed {
+		x.mu.Unlock()
+		run.err = errClosed
+		close(run.done)
+		return run
+	}
+	b.refs++
+	x.rebuilds.Add(1)
+	x.mu.Unlock()
+	b.run = run
+	go func() {
+		defer x.rebuilds.Done()
+		defer x.unuse(b)
+		tree, err := s.rebuild(x.ctx, b)
+		if err != nil && x.ctx.Err() != nil {
+			err = errClosed // stopped by Close
+		}
+		_ = b.acquire(context.Background()) // held for a refresh at most
+		b.run = nil
+		b.release()
+		run.tree, run.err = tree, err
+		close(run.done)
+	}()
+	return run
 }
 
 // acquire takes b's lock, or gives up when ctx is done.
@@ -155,7 +318,7 @@ func (b *bucketIndex) acquire(ctx context.Context) error {
 
 func (b *bucketIndex) release() { <-b.lock }
 
-// snapshot is the tree as listings share it. b's lock is held.
+// snapshot is the tree as listings share it. b is held.
 func (b *bucketIndex) snapshot() *btree.BTreeG[indexEntry] {
 	if b.snap == nil {
 		b.snap = b.tree.Clone()
@@ -163,7 +326,7 @@ func (b *bucketIndex) snapshot() *btree.BTreeG[indexEntry] {
 	return b.snap
 }
 
-// drop forgets the log read. b's lock is held.
+// drop forgets the log read. b is held, or nobody uses it.
 func (b *bucketIndex) drop() {
 	if b.f != nil {
 		b.f.Close()
@@ -174,9 +337,9 @@ func (b *bucketIndex) drop() {
 // refresh brings b up to date with the bucket's log: the records
 // appended since it last looked, or the whole log when it was replaced.
 // An error says the log can not answer (fs.ErrNotExist: there is none).
-// b's lock is held.
+// b is held.
 func (s *Store) refresh(b *bucketIndex) error {
-	if b.stale.Load() {
+	if s.idx.isStale(b.name) {
 		b.drop()
 		return errors.New("dirstore: an index write failed")
 	}
@@ -213,7 +376,7 @@ func (s *Store) replaced(b *bucketIndex) bool {
 	return err == nil && !os.SameFile(st, b.corrupt)
 }
 
-// reload reads the bucket's log whole. b's lock is held.
+// reload reads the bucket's log whole. b is held.
 func (s *Store) reload(b *bucketIndex) error {
 	b.drop()
 	f, err := s.root.Open(logPath(b.name))
@@ -238,7 +401,7 @@ func (s *Store) reload(b *bucketIndex) error {
 }
 
 // tail applies the records appended after b.off, up to size, of the log
-// last modified at mtime. b's lock is held.
+// last modified at mtime. b is held.
 func (b *bucketIndex) tail(size int64, mtime time.Time) error {
 	if size < b.off {
 		return fmt.Errorf("%w: it shrank", errCorruptLog)
@@ -330,7 +493,7 @@ func (s *Store) appendCommit(bucket, dir, name string, f *os.File, m *dirMeta) (
 			return err
 		}
 	}
-	s.idx.bucket(bucket).touched.Store(true)
+	s.idx.touch(bucket)
 	d, done, err := s.dir(dir)
 	if err != nil {
 		return err
@@ -393,19 +556,18 @@ func sameFile(f *os.File, st os.FileInfo) bool {
 // process rebuilds it at its next listing; when it can not, this process
 // at least does.
 func (s *Store) invalidate(bucket string) {
-	b := s.idx.bucket(bucket)
 	lk, err := s.root.OpenFile(lockPath(bucket), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		b.stale.Store(true)
+		s.idx.setStale(bucket, true)
 		return
 	}
 	defer lk.Close()
 	if err := lockShared(lk); err != nil {
-		b.stale.Store(true)
+		s.idx.setStale(bucket, true)
 		return
 	}
 	if err := s.root.Remove(logPath(bucket)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		b.stale.Store(true)
+		s.idx.setStale(bucket, true)
 	}
 }
 

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -454,4 +456,212 @@ func TestAListingWaitsForAnotherRebuild(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	require.NoError(t, unlock(r))
 	assert.Equal(t, keys, <-listed)
+}
+
+// A rebuild belongs to the store, not to the listing that starts it: a
+// bucket whose scan takes longer than its clients wait is indexed all the
+// same. Listings that give up leave the rebuild running, those that come
+// meanwhile join it (one scan), and once it ends they are answered from
+// what it built, commits made during the scan included.
+func TestARebuildOutlivesTheListingsThatGiveUp(t *testing.T) {
+	s, err := Open(t.TempDir())
+	require.NoError(t, err)
+	defer s.Close()
+	keys := indexedKeys(t, s, "bkt", 50)
+	var scans atomic.Int32
+	release := make(chan struct{})
+	defer setRebuildScanHook(func(ctx context.Context) {
+		scans.Add(1)
+		select { // a scan longer than any client waits
+		case <-release:
+		case <-ctx.Done():
+		}
+	})()
+	require.NoError(t, os.Remove(logFile(s, "bkt"))) // as a death found does
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		_, err := s.List(ctx, "bkt", pull.ListQuery{Limit: 10})
+		cancel()
+		require.ErrorIs(t, err, context.DeadlineExceeded, "listing %d", i)
+	}
+	assert.EqualValues(t, 1, scans.Load(), "the listings that gave up left the first one's rebuild running, and joined it")
+	put(t, s, "bkt", "late", "v") // appended to the rebuild's journal
+	close(release)
+	assert.Equal(t, append(keys, "late"), listKeys(t, s, "bkt", pull.ListQuery{}))
+	assert.EqualValues(t, 1, scans.Load(), "answered by that rebuild")
+	log, err := os.ReadFile(logFile(s, "bkt"))
+	require.NoError(t, err)
+	assert.Equal(t, logMagic, string(log[:logHeaderLen]), "the log is complete")
+}
+
+// Close stops a rebuild under way and returns at once; the listing that
+// waited for it gets an error, and a scan stops at its next file when
+// its context ends.
+func TestCloseStopsARebuild(t *testing.T) {
+	s, err := Open(t.TempDir())
+	require.NoError(t, err)
+	indexedKeys(t, s, "bkt", 5)
+	scanning := make(chan struct{})
+	restore := setRebuildScanHook(func(ctx context.Context) {
+		close(scanning)
+		<-ctx.Done() // a scan that would never end
+	})
+	defer restore()
+	require.NoError(t, os.Remove(logFile(s, "bkt")))
+	listed := make(chan error, 1)
+	go func() {
+		_, err := s.List(context.Background(), "bkt", pull.ListQuery{Limit: 10})
+		listed <- err
+	}()
+	<-scanning
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits for the rebuild to end by itself")
+	}
+	select {
+	case err := <-listed:
+		assert.ErrorIs(t, err, errClosed)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listing still waits")
+	}
+	restore()
+
+	other, err := Open(t.TempDir())
+	require.NoError(t, err)
+	defer other.Close()
+	indexedKeys(t, other, "bkt", 5)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = other.scanTree(ctx, "bkt")
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// openLogs counts this process's open files that are logs of the store
+// in dir.
+func openLogs(t *testing.T, dir string) int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd:", err)
+	}
+	n := 0
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, dir) && strings.HasSuffix(target, ".log") {
+			n++
+		}
+	}
+	return n
+}
+
+// A store keeps the trees and open logs of at most maxIndexedBuckets
+// buckets, the ones listed last: listing more holds no more files open,
+// and every bucket still lists exactly its objects. An evicted bucket's
+// log is appended to by its commits, and read again at its next listing,
+// not rebuilt.
+func TestAStoreKeepsABoundedNumberOfBucketIndexes(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	s.skipSyncs()
+	dir = s.root.Name()
+	n := maxIndexedBuckets + 100
+	name := func(i int) string { return fmt.Sprintf("bkt-%03d", i) }
+	for i := range n {
+		put(t, s, name(i), name(i), "v")
+	}
+	logs := map[string]os.FileInfo{}
+	for i := range n {
+		require.Equal(t, []string{name(i)}, listKeys(t, s, name(i), pull.ListQuery{}))
+		st, err := os.Stat(logFile(s, name(i)))
+		require.NoError(t, err)
+		logs[name(i)] = st
+	}
+	assert.LessOrEqual(t, openLogs(t, dir), maxIndexedBuckets, "open logs after listing %d buckets", n)
+	for i := range n {
+		put(t, s, name(i), "z", "v") // most of them evicted
+	}
+	for i := range n {
+		require.Equal(t, []string{name(i), "z"}, listKeys(t, s, name(i), pull.ListQuery{}))
+		st, err := os.Stat(logFile(s, name(i)))
+		require.NoError(t, err)
+		assert.True(t, os.SameFile(logs[name(i)], st), "%s: read from its log, not rebuilt", name(i))
+	}
+	assert.LessOrEqual(t, openLogs(t, dir), maxIndexedBuckets)
+	s.idx.mu.Lock()
+	assert.Len(t, s.idx.buckets, maxIndexedBuckets)
+	assert.Equal(t, maxIndexedBuckets, s.idx.lru.Len())
+	s.idx.mu.Unlock()
+}
+
+// Evictions race listings and commits of more buckets than are kept, and
+// every listing holds every object of its bucket committed before it
+// began.
+func TestEvictionsRacingListingsLoseNothing(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	s.skipSyncs()
+	other, err := Open(dir)
+	require.NoError(t, err)
+	defer other.Close()
+	other.skipSyncs()
+	n := maxIndexedBuckets + 40
+	name := func(i int) string { return fmt.Sprintf("bkt-%03d", i) }
+	var mu sync.Mutex
+	committed := make([][]string, n)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 5))
+			for i := range 150 {
+				b := rng.IntN(n)
+				if i%3 == 0 {
+					k := fmt.Sprintf("w%d-%03d", w, i)
+					if !assert.NoError(t, storetest.Put(context.Background(), []*Store{s, other}[i%2], name(b), k, k, pull.ObjectInfo{ETag: "e"})) {
+						return
+					}
+					mu.Lock()
+					committed[b] = append(committed[b], k)
+					mu.Unlock()
+					continue
+				}
+				mu.Lock()
+				want := slices.Sorted(slices.Values(committed[b]))
+				mu.Unlock()
+				p, err := s.List(context.Background(), name(b), pull.ListQuery{Limit: 1000})
+				if !assert.NoError(t, err) {
+					return
+				}
+				var got []string
+				for _, o := range p.Objects {
+					got = append(got, o.Key)
+				}
+				for _, k := range want {
+					if _, found := slices.BinarySearch(got, k); !found {
+						t.Errorf("%s: %q was committed before the listing began, and is not in it", name(b), k)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for b := range n {
+		assert.Equal(t, slices.Sorted(slices.Values(committed[b])), listKeysOrNil(t, s, name(b)), name(b))
+	}
+}
+
+func listKeysOrNil(t *testing.T, s *Store, bucket string) []string {
+	keys := listKeys(t, s, bucket, pull.ListQuery{})
+	if len(keys) == 0 {
+		return nil
+	}
+	return keys
 }

@@ -27,12 +27,15 @@ const liveDir = "index/live"
 // a "_", which no bucket's has.
 const recoverLock = "index/_recover.lock"
 
-// openLive makes and locks this store's live file. It is made under a
-// temporary name and renamed into index/live once locked, so a probe
-// never finds it unlocked while its process lives; the directory is
-// synced, so a power cut never loses it (and with it the news that the
-// logs this process appended to may have lost their last records).
+// openLive readies the store's key index, and makes and locks its live
+// file. The live file is made under a temporary name and renamed into
+// index/live once locked, so a probe never finds it unlocked while its
+// process lives; the directory is synced, so a power cut never loses it
+// (and with it the news that the logs this process appended to may have
+// lost their last records).
 func (s *Store) openLive() {
+	s.idx.init()
+	s.warnUpgrade()
 	if err := s.root.MkdirAll(liveDir, 0o755); err != nil {
 		slog.Warn("dirstore: no key index: index/live can not be made; listings scan", "error", err)
 		return
@@ -59,6 +62,22 @@ func (s *Store) openLive() {
 		return
 	}
 	s.idx.live, s.idx.liveName = f, name
+}
+
+// warnUpgrade says, when a directory that holds objects has no index/
+// (the first open by a release with key indexes, or index/ was removed
+// whole), what an operator must do when gateways of a release without
+// them still share it: their commits append to no log, and nothing this
+// process can see tells of them (docs/SERVING.md §2, "The key index").
+func (s *Store) warnUpgrade() {
+	if _, err := s.root.Stat("index"); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if _, err := s.root.Stat("objects"); err != nil {
+		return // a new directory, or one holding only configurations
+	}
+	slog.Warn("dirstore: the first key index of this directory: if gateways of a release without key indexes " +
+		"still commit to it, their objects are not listed until every index/*.log is removed, once the last of them has stopped")
 }
 
 // recoverDead finds the live files of dead processes and handles each
@@ -152,32 +171,38 @@ func (s *Store) removeLog(ctx context.Context, bucket string) error {
 	return nil
 }
 
-// closeIndex ends this store's part in the key indexes. The logs it
-// appended to or rebuilt are synced before its live file goes: a power
-// cut after Close must not lose records that no live file vouches for.
-// When a sync fails the live file is left, unlocked, and the next
-// listing of any process rebuilds.
+// closeIndex ends this store's part in the key indexes. Its rebuilds are
+// cancelled, and waited for. The logs it appended to or rebuilt are
+// synced before its live file goes: a power cut after Close must not
+// lose records that no live file vouches for. When a sync fails the live
+// file is left, unlocked, and the next listing of any process rebuilds.
 func (s *Store) closeIndex() {
 	x := &s.idx
 	x.mu.Lock()
-	buckets := x.buckets
-	x.buckets = nil
+	x.closed = true
 	x.mu.Unlock()
-	synced, touched := true, false
+	x.cancel()
+	x.rebuilds.Wait()
+	x.mu.Lock()
+	buckets, touched := x.buckets, x.touched
+	x.buckets, x.touched = nil, nil
+	x.lru.Init()
+	x.mu.Unlock()
 	for _, b := range buckets {
-		_ = b.acquire(context.Background())
+		_ = b.acquire(context.Background()) // a listing's refresh may hold it
 		b.drop()
 		b.release()
-		if !b.touched.Load() || s.noSync {
-			continue
+	}
+	synced := true
+	if !s.noSync {
+		for bucket := range touched {
+			if err := s.syncFile(logPath(bucket)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				synced = false
+			}
 		}
-		touched = true
-		if err := s.syncFile(logPath(b.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if len(touched) > 0 && s.syncDir("index") != nil {
 			synced = false
 		}
-	}
-	if touched && s.syncDir("index") != nil {
-		synced = false
 	}
 	if x.live == nil {
 		return

@@ -37,7 +37,9 @@ import (
 // index removed it, or a process found a dead one), or ends in a record
 // cut short, the rebuild starts over. One process rebuilds a bucket at a
 // time (the bucket's rebuild lock); the others wait for it and read its
-// result.
+// result. In a process, a rebuild runs on the store's context, not on a
+// listing's (index.go, keys): the listings of the bucket wait for it as
+// long as their requests last, and Close stops it.
 
 // rebuildAttempts bounds the times a rebuild starts over before a
 // listing is answered by a scan alone.
@@ -47,8 +49,8 @@ const rebuildAttempts = 3
 const scanWorkers = 8
 
 // rebuild makes b's log anew, or reads the one another process made while
-// this one waited for the rebuild lock, and returns its tree. b's lock
-// is held.
+// this one waited for the rebuild lock, and returns its tree. b is held:
+// this is its run.
 func (s *Store) rebuild(ctx context.Context, b *bucketIndex) (*btree.BTreeG[indexEntry], error) {
 	r, err := s.root.OpenFile(rebuildPath(b.name), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -61,7 +63,7 @@ func (s *Store) rebuild(ctx context.Context, b *bucketIndex) (*btree.BTreeG[inde
 	}
 	// A log this process knows to be stale, or found corrupt, is rebuilt
 	// even when it reads whole now.
-	adopt := !b.stale.Swap(false)
+	adopt := !s.idx.setStale(b.name, false)
 	for range rebuildAttempts {
 		if adopt && s.replaced(b) && s.refresh(b) == nil {
 			return b.snapshot(), nil // rebuilt by the process this one waited for
@@ -82,8 +84,11 @@ func (s *Store) rebuild(ctx context.Context, b *bucketIndex) (*btree.BTreeG[inde
 
 var errLogReplaced = errors.New("dirstore: the key index journal was removed during the rebuild")
 
-// build is one rebuild, steps 1 to 3. b's lock and the rebuild lock
-// are held.
+// rebuildScanHook, when set (by tests), runs in every rebuild before its
+// scan, with the context the rebuild runs on.
+var rebuildScanHook func(ctx context.Context)
+
+// build is one rebuild, steps 1 to 3. b and the rebuild lock are held.
 func (s *Store) build(ctx context.Context, b *bucketIndex) error {
 	b.drop()
 	lk, err := s.root.OpenFile(lockPath(b.name), os.O_RDWR|os.O_CREATE, 0o644)
@@ -104,8 +109,11 @@ func (s *Store) build(ctx context.Context, b *bucketIndex) error {
 		return err
 	}
 	defer j.Close()
-	b.touched.Store(true)
+	s.idx.touch(b.name)
 
+	if rebuildScanHook != nil {
+		rebuildScanHook(ctx)
+	}
 	tree, err := s.scanTree(ctx, b.name)
 	if err != nil {
 		return err
@@ -228,7 +236,7 @@ func (s *Store) scanTree(ctx context.Context, bucket string) (*btree.BTreeG[inde
 		go func() {
 			defer wg.Done()
 			for fan := range work {
-				entries, err := s.scanFan(path.Join(dir, fan), fan)
+				entries, err := s.scanFan(ctx, path.Join(dir, fan), fan)
 				if err != nil {
 					cancel(err)
 					continue
@@ -267,8 +275,9 @@ func (s *Store) scanTree(ctx context.Context, bucket string) (*btree.BTreeG[inde
 	return tree, nil
 }
 
-// scanFan reads the objects of one fan-out directory, objects/B/HH.
-func (s *Store) scanFan(dir, fan string) ([]indexEntry, error) {
+// scanFan reads the objects of one fan-out directory, objects/B/HH, or
+// stops when ctx is done (a fan of a large bucket holds thousands).
+func (s *Store) scanFan(ctx context.Context, dir, fan string) ([]indexEntry, error) {
 	d, err := s.root.OpenRoot(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -283,6 +292,9 @@ func (s *Store) scanFan(dir, fan string) ([]indexEntry, error) {
 	}
 	var out []indexEntry
 	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if len(name) != 2*sha256.Size || !isHex(name, len(name)) || name[:2] != fan {
 			continue // a temporary file, or nothing of this store's
 		}
