@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -314,9 +313,7 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 	info.Header.Set("Content-Type", info.ContentType())
 	fl.start(info, spool)
 
-	sum := newAsyncHash(md5.New())
-	n, err := f.copyBody(cancelBody, fl, io.MultiWriter(sink, sum), resp.Body, resp.ContentLength)
-	digest := sum.Sum()
+	n, digest, err := f.copyBody(cancelBody, fl, sink, resp.Body, resp.ContentLength)
 	res.Bytes = n
 	if err == nil {
 		err = verify(resp, n, digest)
@@ -339,8 +336,12 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 // lastModified is the origin's Last-Modified when it is a valid date not
 // in the future, else when the fetch began, in whole seconds (HTTP's).
 func lastModified(h http.Header, began time.Time) time.Time {
-	if t, err := http.ParseTime(h.Get("Last-Modified")); err == nil && !t.After(began) {
-		return t.UTC()
+	// A missing header is not parsed: a failed http.ParseTime allocates
+	// an error for each of its three layouts.
+	if v := h.Get("Last-Modified"); v != "" {
+		if t, err := http.ParseTime(v); err == nil && !t.After(began) {
+			return t.UTC()
+		}
 	}
 	return began.UTC().Truncate(time.Second)
 }
