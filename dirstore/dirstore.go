@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -42,15 +41,20 @@ import (
 // the JSON's length and a magic number, so that the bytes start at offset
 // 0 while they are written. A commit writes a temporary file in the
 // object's own directory, syncs it, renames it over the object's name and
-// syncs the directory: a reader sees the whole old object, the whole new
+// syncs the directory (with FsyncCommit, the default; FsyncNone syncs
+// nothing, sync.go): a reader sees the whole old object, the whole new
 // one, or none, and two processes committing one key at once leave one
 // whole object.
 type Store struct {
 	root *os.Root
-	// dirs caches open fan-out directories ("objects/B/HH"), so that
-	// opening an object is one openat, not one per path component.
+	// dirs caches open fan-out directories ("objects/B/HH") for the
+	// writes, so that a commit's temporary file, rename (writedir.go)
+	// and index write are one call each, not one per path component.
 	dirs  sync.Map // string -> *os.Root
 	ndirs atomic.Int64
+	// rd is the read path's state: directory handles, metadata cache
+	// (object.go).
+	rd readPath
 	// durable[dir] is set once config/, acl/ or cors/ is known to exist with its
 	// entry synced into the root: a record is durable only if the
 	// directory holding it is.
@@ -63,13 +67,15 @@ type Store struct {
 	idx keyIndex
 	// noSync skips a commit's syncs: set by benchmarks only.
 	noSync bool
+	// w is the write path's state: durability, group commit (sync.go).
+	w writeState
 }
 
 // maxCachedDirs bounds the directories a DirStore keeps open.
 const maxCachedDirs = 4096
 
-// Open opens (and makes, if missing) a directory store.
-func Open(dir string) (*Store, error) {
+// open opens (and makes, if missing) a directory store: Open, OpenWith.
+func open(dir string, o Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -78,7 +84,8 @@ func Open(dir string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{root: root, swept: make(chan struct{}),
-		durable: map[string]*atomic.Bool{"config": new(atomic.Bool), "acl": new(atomic.Bool), "cors": new(atomic.Bool)}}
+		durable: map[string]*atomic.Bool{"config": new(atomic.Bool), "acl": new(atomic.Bool), "cors": new(atomic.Bool)},
+		w:       writeState{fsync: o.Fsync}}
 	s.openLive()
 	go func() {
 		defer close(s.swept)
@@ -136,11 +143,13 @@ func (s *Store) sweep() (removed int, err error) {
 func (s *Store) Close() error {
 	s.closing.Store(true)
 	<-s.swept
+	s.flushAll()
 	s.closeIndex()
 	s.dirs.Range(func(_, r any) bool {
 		r.(*os.Root).Close()
 		return true
 	})
+	s.rd.close()
 	return s.root.Close()
 }
 
@@ -171,9 +180,13 @@ func objectPath(bucket, key string) (dir, file string, err error) {
 		return "", "", fmt.Errorf("dirstore: invalid bucket name %q", bucket)
 	}
 	sum := sha256.Sum256([]byte(key))
-	name := hex.EncodeToString(sum[:])
-	dir = path.Join("objects", bucket, name[:2])
-	return dir, path.Join(dir, name), nil
+	// objects/BUCKET/HH/H, made in one string (a hit makes one): a valid
+	// bucket name has nothing path.Join would clean.
+	var buf [len("objects/") + 63 + len("/HH/") + 2*sha256.Size]byte
+	b := append(append(append(buf[:0], "objects/"...), bucket...), '/')
+	b = append(hex.AppendEncode(b, sum[:1]), '/')
+	file = string(hex.AppendEncode(b, sum[:]))
+	return file[:len(file)-1-2*sha256.Size], file, nil
 }
 
 // dirMeta is the JSON written after an object's bytes.
@@ -191,89 +204,6 @@ const (
 	dirTrailerLen = 4 + len(dirMagic)
 	maxDirMetaLen = 64 << 10
 )
-
-// Open returns a committed object.
-func (s *Store) Open(_ context.Context, bucket, key string) (pull.Object, error) {
-	dir, name, err := objectPath(bucket, key)
-	if err != nil {
-		return nil, err
-	}
-	f, err := s.openIn(dir, path.Base(name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s/%s", pull.ErrNotFound, bucket, key)
-	}
-	if err != nil {
-		return nil, err
-	}
-	meta, err := readDirMeta(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("dirstore: object %s/%s: %w", bucket, key, err)
-	}
-	if string(meta.Key) != key {
-		// Another key with the same SHA-256 would be news; say so.
-		f.Close()
-		return nil, fmt.Errorf("dirstore: object file %s holds key %q, not %q", name, meta.Key, key)
-	}
-	return &dirObject{SectionReader: io.NewSectionReader(f, 0, meta.Size), f: f, info: meta.info()}, nil
-}
-
-// openIn opens a file of a fan-out directory.
-func (s *Store) openIn(dir, file string) (*os.File, error) {
-	d, done, err := s.dir(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	return d.Open(file)
-}
-
-func readDirMeta(f *os.File) (*dirMeta, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	var trailer [dirTrailerLen]byte
-	if st.Size() < int64(dirTrailerLen) {
-		return nil, errors.New("file too short")
-	}
-	if _, err := f.ReadAt(trailer[:], st.Size()-int64(dirTrailerLen)); err != nil {
-		return nil, err
-	}
-	if string(trailer[4:]) != dirMagic {
-		return nil, errors.New("not an object file")
-	}
-	n := int64(binary.BigEndian.Uint32(trailer[:4]))
-	if n > maxDirMetaLen || n > st.Size()-int64(dirTrailerLen) {
-		return nil, errors.New("bad metadata length")
-	}
-	buf := make([]byte, n)
-	at := st.Size() - int64(dirTrailerLen) - n
-	if _, err := f.ReadAt(buf, at); err != nil {
-		return nil, err
-	}
-	var meta dirMeta
-	if err := json.Unmarshal(buf, &meta); err != nil {
-		return nil, err
-	}
-	if meta.Size != at {
-		return nil, errors.New("size does not match the file")
-	}
-	return &meta, nil
-}
-
-func (m *dirMeta) info() pull.ObjectInfo {
-	return pull.ObjectInfo{Size: m.Size, ETag: m.ETag, LastModified: m.LastModified, Header: m.Header, StorageClass: m.StorageClass}
-}
-
-type dirObject struct {
-	*io.SectionReader
-	f    *os.File
-	info pull.ObjectInfo
-}
-
-func (o *dirObject) Info() pull.ObjectInfo { return o.info }
-func (o *dirObject) Close() error          { return o.f.Close() }
 
 // HasObjects reports whether the bucket holds a committed object. It looks
 // for the first one: directories that only ever held a temporary file (a
@@ -318,20 +248,18 @@ func (s *Store) Create(_ context.Context, bucket, key string) (pull.Upload, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := s.root.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	tmp := tempName(dir)
-	f, err := s.root.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	f, d, release, err := s.createIn(dir, path.Base(tmp))
 	if err != nil {
 		return nil, err
 	}
 	if err := tmpfile.Lock(f); err != nil {
 		f.Close()
 		_ = s.root.Remove(tmp)
+		release()
 		return nil, err
 	}
-	return &dirUpload{s: s, f: f, tmp: tmp, name: name, dir: dir, key: key}, nil
+	return &dirUpload{s: s, f: f, tmp: tmp, name: name, dir: dir, key: key, d: d, release: release}, nil
 }
 
 type dirUpload struct {
@@ -342,6 +270,10 @@ type dirUpload struct {
 	n              int64
 	done           bool // committed or aborted
 	committed      bool
+	// d is the open directory dir, for the rename; release is what to
+	// call when done with it (writedir.go).
+	d       *os.Root
+	release func()
 }
 
 func (u *dirUpload) Write(p []byte) (int, error) {
@@ -381,28 +313,24 @@ func (u *dirUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 		u.abort()
 		return err
 	}
-	if err := u.s.commitSync(u.f); err != nil {
+	if err := u.s.syncObjectFile(u.f); err != nil {
 		u.abort()
 		return err
 	}
 	// The file stays open: readers of the spool may still be behind.
-	if err := u.s.root.Rename(u.tmp, u.name); err != nil {
+	if err := u.d.Rename(path.Base(u.tmp), path.Base(u.name)); err != nil {
 		u.abort()
 		return err
 	}
 	u.committed = true
 	u.s.indexCommit(u.dir, u.name, u.f, &m)
-	d, err := u.s.root.Open(u.dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return u.s.commitSync(d)
+	return u.s.syncObjectDir(u.dir)
 }
 
 // Abort drops an uncommitted object; after Commit it only closes the
 // file.
 func (u *dirUpload) Abort() {
+	u.releaseDir()
 	switch {
 	case u.committed:
 		u.f.Close()
@@ -413,6 +341,7 @@ func (u *dirUpload) Abort() {
 }
 
 func (u *dirUpload) abort() {
+	u.releaseDir()
 	u.f.Close()
 	_ = u.s.root.Remove(u.tmp)
 }

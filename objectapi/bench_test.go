@@ -106,33 +106,37 @@ func BenchmarkMiss(b *testing.B) {
 	})
 }
 
-// BenchmarkHit: a 4 KiB stored object, against http.FileServer serving
-// the same bytes from a file.
+// BenchmarkHit: a stored object of 4 KiB and of 1 MiB, one client on one
+// connection, against http.FileServer serving the same bytes from a file
+// (which sends them with sendfile, as the gateway does from issue 18).
 func BenchmarkHit(b *testing.B) {
-	const size = 4 << 10
-	origin := blobOrigin(b, size)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4}}
-	b.Run("size=4KiB/via=gateway", func(b *testing.B) {
-		gw := benchGateway(b, b.TempDir(), origin.URL)
-		drain(b, client, gw.URL+"/bkt/obj", size) // the miss that stores it
-		b.SetBytes(size)
-		b.ReportAllocs()
-		for b.Loop() {
-			drain(b, client, gw.URL+"/bkt/obj", size)
-		}
-	})
-	b.Run("size=4KiB/via=fileserver", func(b *testing.B) {
-		dir := b.TempDir()
-		blob := make([]byte, size)
-		_ = os.WriteFile(filepath.Join(dir, "obj"), blob, 0o644)
-		fsrv := httptest.NewServer(http.FileServer(http.Dir(dir)))
-		defer fsrv.Close()
-		b.SetBytes(size)
-		b.ReportAllocs()
-		for b.Loop() {
-			drain(b, client, fsrv.URL+"/obj", size)
-		}
-	})
+	for _, size := range []struct {
+		name  string
+		bytes int
+	}{{"4KiB", 4 << 10}, {"1MiB", 1 << 20}} {
+		origin := blobOrigin(b, size.bytes)
+		b.Run("size="+size.name+"/via=gateway", func(b *testing.B) {
+			gw := benchGateway(b, b.TempDir(), origin.URL)
+			drain(b, client, gw.URL+"/bkt/obj", int64(size.bytes)) // the miss that stores it
+			b.SetBytes(int64(size.bytes))
+			b.ReportAllocs()
+			for b.Loop() {
+				drain(b, client, gw.URL+"/bkt/obj", int64(size.bytes))
+			}
+		})
+		b.Run("size="+size.name+"/via=fileserver", func(b *testing.B) {
+			dir := b.TempDir()
+			_ = os.WriteFile(filepath.Join(dir, "obj"), make([]byte, size.bytes), 0o644)
+			fsrv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+			defer fsrv.Close()
+			b.SetBytes(int64(size.bytes))
+			b.ReportAllocs()
+			for b.Loop() {
+				drain(b, client, fsrv.URL+"/obj", int64(size.bytes))
+			}
+		})
+	}
 }
 
 // BenchmarkMissMemory streams a large object (1 GiB; MIRROR_BENCH_BIG_MIB

@@ -13,10 +13,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mirrorkit/mirror/access"
@@ -391,18 +393,106 @@ type progressWriter struct {
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {
-	_ = p.rc.SetWriteDeadline(time.Now().Add(p.timeout))
+	p.renew()
 	return p.ResponseWriter.Write(b)
 }
 
-// ReadFrom copies through a pooled streamChunk buffer: io.Copy would
-// otherwise give each answer a 32 KiB buffer of its own, pinned by a
-// client that stops reading.
+func (p *progressWriter) renew() { _ = p.rc.SetWriteDeadline(time.Now().Add(p.timeout)) }
+
+// ReadFrom copies a body to the client. http.ServeContent hands it the
+// object, or one range of it, as an io.LimitedReader: one larger than the
+// buffer, of an object in a file (pull.FileObject), goes to the
+// connection as the file itself (sendFile), which net/http sends with
+// sendfile(2) over plain TCP. Anything else is copied through a pooled
+// streamChunk buffer: io.Copy would otherwise give each answer a 32 KiB
+// buffer of its own, pinned by a client that stops reading.
 func (p *progressWriter) ReadFrom(r io.Reader) (int64, error) {
+	if lr, ok := r.(*io.LimitedReader); ok && lr.N > streamChunk {
+		if obj, ok := lr.R.(pull.FileObject); ok {
+			if rf, ok := p.ResponseWriter.(io.ReaderFrom); ok {
+				return p.sendFile(rf, lr, obj)
+			}
+		}
+	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	return io.CopyBuffer(struct{ io.Writer }{p}, r, *bp)
 }
+
+// sendChunk is the most of a file handed to the connection at once: the
+// write deadline is renewed between two.
+const sendChunk = 4 << 20
+
+// sendFile sends lr.N bytes of obj from its position, handing its file to
+// rf (net/http's response) in chunks of sendChunk, each an
+// io.LimitedReader over the file: over plain TCP net/http passes that to
+// the connection's ReadFrom, which sends it with sendfile(2), no byte
+// passing through the process. Elsewhere (TLS, a connection a listener
+// wrapped) net/http copies it, reading the file through fileSource, which
+// renews the deadline before each read, as Write does before each write.
+//
+// A chunk has ProgressTimeout to go out, renewed before it; one that has
+// moved at least streamChunk bytes when the deadline passes goes on with
+// a new one: that client is slow, not stalled. So, as with the writes of
+// the copy, a client is dropped once it takes less than streamChunk in a
+// ProgressTimeout (a deadline error does not break a net.Conn, and this
+// one came from the connection's ReadFrom, which net/http does not watch).
+//
+// obj's position follows what was sent, so that a caller reading on gets
+// the bytes after it.
+func (p *progressWriter) sendFile(rf io.ReaderFrom, lr *io.LimitedReader, obj pull.FileObject) (int64, error) {
+	f, base := obj.File()
+	pos, err := obj.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := f.Seek(base+pos, io.SeekStart); err != nil {
+		return 0, err
+	}
+	// The headers go first, alone: net/http would otherwise read the
+	// body's first 512 bytes itself (to sniff a type this answer already
+	// has) before it hands the rest to the connection.
+	p.renew()
+	if err := p.rc.Flush(); err != nil {
+		return 0, err
+	}
+	chunk := &io.LimitedReader{R: &fileSource{f: f, p: p}}
+	var sent int64
+	for lr.N > 0 {
+		chunk.N = min(lr.N, sendChunk)
+		want := chunk.N
+		p.renew()
+		n, err := rf.ReadFrom(chunk)
+		sent += n
+		lr.N -= n
+		if err == nil && n < want {
+			err = io.ErrUnexpectedEOF // the file is shorter than its object
+		}
+		if err != nil && !(n >= streamChunk && errors.Is(err, os.ErrDeadlineExceeded)) {
+			_, _ = obj.Seek(pos+sent, io.SeekStart)
+			return sent, err
+		}
+	}
+	_, err = obj.Seek(pos+sent, io.SeekStart)
+	return sent, err
+}
+
+// fileSource is an object's file as sendFile hands it to the connection:
+// a syscall.Conn, so that net's sendfile takes it as it takes an
+// *os.File, and a Reader that renews the write deadline before each read
+// when it is copied instead (each read is followed by the write of what
+// it read).
+type fileSource struct {
+	f *os.File
+	p *progressWriter
+}
+
+func (s *fileSource) Read(b []byte) (int, error) {
+	s.p.renew()
+	return s.f.Read(b)
+}
+
+func (s *fileSource) SyscallConn() (syscall.RawConn, error) { return s.f.SyscallConn() }
 
 // Unwrap lets http.ResponseController reach the connection.
 func (p *progressWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }

@@ -84,6 +84,7 @@ type serveConfig struct {
 	smallObject            bytesFlag
 	errors                 string
 	logFormat              string
+	fsync                  dirstore.Fsync
 	readHeader, idleClient time.Duration
 }
 
@@ -123,6 +124,7 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.DurationVar(&c.fetcher.NegativeTTL, "negative-ttl", 0, "remember an origin's 404 this long (0: not at all)")
 	fs.DurationVar(&c.grace, "grace", defaultGrace, "on SIGINT or SIGTERM, how long running fetches may take to finish")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log lines as json or text")
+	fs.Var(&c.fsync, "fsync", "`mode` of a directory store's commits: commit (the default: an object is synced before it is acknowledged, concurrent commits sharing their directory syncs) or none (nothing synced, as nginx's proxy_store: a power cut may lose acknowledged objects; one left damaged is fetched again, never served)")
 	c.readHeader, c.idleClient = readHeaderTimeout, clientIdleTimeout
 	return func(e *env) int { return serve(e, c) }
 }
@@ -151,7 +153,7 @@ func openStore(ctx context.Context, c *serveConfig) (gatewayStore, func(), error
 	if strings.Contains(c.data, "://") {
 		return nil, nil, fmt.Errorf("-data %q: want a directory or s3://BUCKET[/PREFIX]", c.data)
 	}
-	st, err := dirstore.Open(c.data)
+	st, err := dirstore.OpenWith(c.data, dirstore.Options{Fsync: c.fsync})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -184,6 +186,10 @@ func serve(e *env, c *serveConfig) int {
 	}
 	if c.fetcher.NegativeTTL < 0 || c.fetcher.MaxFetches <= 0 || c.fetcher.MaxBucketFetches < 0 || c.fetcher.MinRate <= 0 {
 		e.errorf("-negative-ttl and -max-bucket-fetches must not be negative, and -max-fetches and -min-rate must be positive")
+		return 2
+	}
+	if c.fsync != dirstore.FsyncCommit && strings.Contains(c.data, "://") {
+		e.errorf("-fsync %v is for a directory -data: an S3 store's durability is its server's", c.fsync)
 		return 2
 	}
 	switch c.errors {
