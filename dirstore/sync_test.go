@@ -258,32 +258,38 @@ func TestDamagedObjectsAreAbsent(t *testing.T) {
 			trailer := size - int64(len(body))
 			require.Greater(t, trailer, int64(dirTrailerLen))
 
+			// Each damage is made to the file's own size: the trailer
+			// holds the key and the commit's time, whose lengths vary.
 			type damage struct {
 				name string
-				do   func(f *os.File) error
+				do   func(f *os.File, size int64) error
 			}
-			cut := func(n int64) func(*os.File) error { return func(f *os.File) error { return f.Truncate(n) } }
-			zeros := func(from int64) func(*os.File) error {
-				return func(f *os.File) error {
-					_, err := f.WriteAt(make([]byte, size-from), from)
+			cut := func(n func(size int64) int64) func(*os.File, int64) error {
+				return func(f *os.File, size int64) error { return f.Truncate(n(size)) }
+			}
+			zeros := func(from func(size int64) int64) func(*os.File, int64) error {
+				return func(f *os.File, size int64) error {
+					_, err := f.WriteAt(make([]byte, size-from(size)), from(size))
 					return err
 				}
 			}
+			at := func(n int64) func(int64) int64 { return func(int64) int64 { return n } }
+			bodyLen := int64(len(body))
 			damages := []damage{
-				{"cut to 0", cut(0)},
-				{"cut to 1 byte", cut(1)},
-				{"cut mid-body", cut(int64(len(body)) / 2)},
-				{"cut at the body's end", cut(int64(len(body)))},
-				{"cut mid-metadata", cut(int64(len(body)) + (trailer-int64(dirTrailerLen))/2)},
-				{"cut in the length", cut(size - int64(dirTrailerLen) + 2)},
-				{"cut mid-magic", cut(size - 4)},
-				{"one byte short", cut(size - 1)},
-				{"zeros from mid-body", zeros(int64(len(body)) / 2)},
-				{"zeros from mid-metadata", zeros(int64(len(body)) + 10)},
-				{"zeros over the trailer", zeros(size - int64(dirTrailerLen))},
-				{"last byte zero", zeros(size - 1)},
-				{"one byte longer", func(f *os.File) error { return f.Truncate(size + 1) }},
-				{"another key's file", func(f *os.File) error {
+				{"cut to 0", cut(at(0))},
+				{"cut to 1 byte", cut(at(1))},
+				{"cut mid-body", cut(at(bodyLen / 2))},
+				{"cut at the body's end", cut(at(bodyLen))},
+				{"cut mid-metadata", cut(func(size int64) int64 { return bodyLen + (size-bodyLen-int64(dirTrailerLen))/2 })},
+				{"cut in the length", cut(func(size int64) int64 { return size - int64(dirTrailerLen) + 2 })},
+				{"cut mid-magic", cut(func(size int64) int64 { return size - 4 })},
+				{"one byte short", cut(func(size int64) int64 { return size - 1 })},
+				{"zeros from mid-body", zeros(at(bodyLen / 2))},
+				{"zeros from mid-metadata", zeros(at(bodyLen + 10))},
+				{"zeros over the trailer", zeros(func(size int64) int64 { return size - int64(dirTrailerLen) })},
+				{"last byte zero", zeros(func(size int64) int64 { return size - 1 })},
+				{"one byte longer", func(f *os.File, size int64) error { return f.Truncate(size + 1) }},
+				{"another key's file", func(f *os.File, _ int64) error {
 					put("other", body)
 					other, err := os.ReadFile(objectFile(t, dir, "bkt", "other"))
 					if err != nil {
@@ -302,7 +308,9 @@ func TestDamagedObjectsAreAbsent(t *testing.T) {
 				name := objectFile(t, dir, "bkt", key)
 				f, err := os.OpenFile(name, os.O_RDWR, 0)
 				require.NoError(t, err)
-				require.NoError(t, d.do(f), d.name)
+				st, err := f.Stat()
+				require.NoError(t, err)
+				require.NoError(t, d.do(f, st.Size()), d.name)
 				require.NoError(t, f.Close())
 
 				// A crash damages a file, and a new process reads it: a
