@@ -329,8 +329,6 @@ EOF
 cols=(requests errors seconds req_s mb_s p50_ms p99_ms max_ms)
 printf 'attempt\tround\tserver\tworkload\tclients\tsize\t%s\trss_mib\tpss_mib\torigin_reqs\n' \
   "$(IFS=$'\t'; echo "${cols[*]}")" >"$RESULTS_DIR/results.tsv"
-printf 'attempt\tround\tstatus\tcommit_ms_before\tmd5_before\tcommit_ms_after\tmd5_after\tquiet_commit_ms\tquiet_md5\tstarted\n' \
-  >"$RESULTS_DIR/rounds.tsv"
 
 # kv KEY LINE: the value of KEY in a key=value line, NaN when absent.
 kv() { local v; v=$(grep -oE "(^| )$1=[^ ]+" <<<"$2" | head -n1 | cut -d= -f2); echo "${v:-NaN}"; }
@@ -425,6 +423,19 @@ log "quiet floors: commit $best_commit ms, MD5 $best_md5 MB/s"
 
 kept=0 attempt=0 discarded=0 waited=0
 declare -A floors rounds status started_at # per attempt
+# write_rounds: rounds.tsv anew, after every attempt (a status may change
+# later, and a run that dies still leaves its floors).
+write_rounds() {
+  local a a0 b0 a1 b1
+  {
+    printf 'attempt\tround\tstatus\tcommit_ms_before\tmd5_before\tcommit_ms_after\tmd5_after\tquiet_commit_ms\tquiet_md5\tstarted\n'
+    for a in $(seq "$attempt"); do
+      read -r a0 b0 a1 b1 <<<"${floors[$a]}"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$a" "${rounds[$a]}" "${status[$a]}" "$a0" "$b0" "$a1" "$b1" \
+        "$best_commit" "$best_md5" "${started_at[$a]}"
+    done
+  } >"$RESULTS_DIR/rounds.tsv"
+}
 while [ "$kept" -lt "$ROUNDS" ]; do
   if [ "$attempt" -ge $((ROUNDS + MAX_RERUNS)) ]; then
     log "warning: gave up after $attempt attempts ($discarded discarded): the machine is too busy"
@@ -478,11 +489,7 @@ while [ "$kept" -lt "$ROUNDS" ]; do
       log "attempt $a discarded after all: its floors ($a0 / $a1 ms, $b0 / $b1 MB/s) are over 2x the quiet values seen since ($best_commit ms, $best_md5 MB/s)"
     fi
   done
-done
-for a in $(seq "$attempt"); do
-  read -r a0 b0 a1 b1 <<<"${floors[$a]}"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$a" "${rounds[$a]}" "${status[$a]}" "$a0" "$b0" "$a1" "$b1" \
-    "$best_commit" "$best_md5" "${started_at[$a]}" >>"$RESULTS_DIR/rounds.tsv"
+  write_rounds
 done
 
 stop "$origin_pid"
