@@ -46,16 +46,7 @@ func (h *Handler) serveACL(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		bucket += "/" + key
 	}
-	ak, signed, e := signature.Verify(r, h.Credentials.Secret, h.now())
-	switch {
-	case e != nil:
-	case !signed:
-		e = httpapi.Fail(httpapi.AccessDenied, "the request is not signed")
-	case !mirror.ValidBucket(bucket):
-		e = httpapi.ErrBucketName
-	case !h.Credentials.MayConfigure(ak, bucket):
-		e = httpapi.Fail(httpapi.AccessDenied, "the access key may not configure bucket "+bucket)
-	}
+	e := h.mayConfigure(r, bucket)
 	if e != nil {
 		rp.Fail(e)
 		return
@@ -122,4 +113,22 @@ func policyOf(r *http.Request) (bucketconfig.Policy, *httpapi.Error) {
 		return "", httpapi.Fail(httpapi.InvalidArgument, err.Error())
 	}
 	return p, nil
+}
+
+// mayConfigure judges a request of any signature scheme (the ?acl and
+// ?cors sub-resources take them all) that would configure bucket: it
+// must be signed, name a valid bucket, and by a key that may configure it.
+func (h *Handler) mayConfigure(r *http.Request, bucket string) *httpapi.Error {
+	ak, signed, e := signature.Verify(r, h.Credentials.Secret, h.now())
+	switch {
+	case e != nil:
+		return e
+	case !signed:
+		return httpapi.Fail(httpapi.AccessDenied, "the request is not signed")
+	case !mirror.ValidBucket(bucket):
+		return httpapi.ErrBucketName
+	case !h.Credentials.MayConfigure(ak, bucket):
+		return httpapi.Fail(httpapi.AccessDenied, "the access key may not configure bucket "+bucket)
+	}
+	return nil
 }

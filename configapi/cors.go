@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/mirrorkit/mirror"
 	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/internal/httpapi"
 	"github.com/mirrorkit/mirror/internal/signature"
@@ -66,15 +65,9 @@ func (h *Handler) serveCORS(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		bucket += "/" + key // CORS rules are a bucket's, never an object's
 	}
-	ak, signed, e := signature.Verify(r, h.Credentials.Secret, h.now())
+	e := h.mayConfigure(r, bucket)
 	switch {
 	case e != nil:
-	case !signed:
-		e = httpapi.Fail(httpapi.AccessDenied, "the request is not signed")
-	case !mirror.ValidBucket(bucket):
-		e = httpapi.ErrBucketName
-	case !h.Credentials.MayConfigure(ak, bucket):
-		e = httpapi.Fail(httpapi.AccessDenied, "the access key may not configure bucket "+bucket)
 	case api == nil:
 		e = httpapi.Fail(httpapi.NotImplemented, "?cors takes S3's XML signed with Signature V4, or BOS's JSON signed with BCE auth v1")
 	}
