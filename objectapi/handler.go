@@ -363,8 +363,15 @@ func (h *Handler) serveObject(w http.ResponseWriter, r *http.Request, obj pull.O
 		http.Error(w, "416 requested range not satisfiable", http.StatusRequestedRangeNotSatisfiable)
 		return
 	}
+	if info.Size <= holdMax {
+		defer httpapi.Hold(w, r)()
+	}
 	http.ServeContent(&progressWriter{w, http.NewResponseController(w), h.progressTimeout()}, r, "", info.LastModified, obj)
 }
+
+// holdMax is the largest object whose answer leaves in one write, headers
+// and all (httpapi.Hold).
+const holdMax = 32 << 10
 
 // activeTypes are the media types a browser runs script in.
 var activeTypes = []string{"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml"}
@@ -555,9 +562,15 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 		}
 	}
 	if asHit {
-		// Answered as a hit once the object is committed.
+		// Answered as a hit once the object is committed: read from the
+		// spool this fetch wrote, or from the store when another one
+		// committed it.
 		if err := dl.Wait(ctx); err != nil {
 			h.fetchError(w, e, bucket, key, err)
+			return
+		}
+		if !dl.Stored {
+			h.serveObject(w, r, dl.Object(), sandbox)
 			return
 		}
 		obj, err := h.storeOf().Open(ctx, bucket, key)

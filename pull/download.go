@@ -43,3 +43,25 @@ func (d *Download) Close() {
 		d.fl.unhold()
 	}
 }
+
+// Object is the committed object read from the fetch's spool, as a hit
+// would read it from the Store: call it once Wait has returned nil. A
+// gateway answering a small miss as a hit reads the bytes it just wrote
+// instead of opening the object again and decoding its metadata
+// (issue 18). Its Close does nothing: Close the Download.
+func (d *Download) Object() Object {
+	fl := d.fl
+	fl.mu.Lock()
+	info, spool := fl.info, fl.spool
+	fl.mu.Unlock()
+	return &spoolObject{io.NewSectionReader(spool, 0, info.Size), info}
+}
+
+// spoolObject is a committed object in its fetch's spool.
+type spoolObject struct {
+	*io.SectionReader
+	info ObjectInfo
+}
+
+func (o *spoolObject) Info() ObjectInfo { return o.info }
+func (o *spoolObject) Close() error     { return nil }

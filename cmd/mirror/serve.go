@@ -24,6 +24,7 @@ import (
 	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/configapi"
 	"github.com/mirrorkit/mirror/dirstore"
+	"github.com/mirrorkit/mirror/internal/httpapi"
 	"github.com/mirrorkit/mirror/objectapi"
 	"github.com/mirrorkit/mirror/pull"
 	"github.com/mirrorkit/mirror/s3store"
@@ -306,8 +307,10 @@ func serve(e *env, c *serveConfig) int {
 		e.errorf("%v", err)
 		return 2
 	}
+	// Small answers leave in one write (httpapi.Hold).
+	ln = httpapi.HoldingListener(ln)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: c.readHeader, IdleTimeout: c.idleClient, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+		ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn), ConnContext: httpapi.HoldingConnContext}
 	// Signals are ours before anyone can know we are ready.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
