@@ -268,6 +268,9 @@ type dirUpload struct {
 	tmp, name, dir string
 	key            string
 	n              int64
+	flushed        int64 // bytes whose writeback was started
+	synced         int64 // bytes a sync behind the copy was started for
+	syncing        atomic.Bool
 	done           bool // committed or aborted
 	committed      bool
 	// d is the open directory dir, for the rename; release is what to
@@ -279,11 +282,39 @@ type dirUpload struct {
 func (u *dirUpload) Write(p []byte) (int, error) {
 	n, err := u.f.Write(p)
 	u.n += int64(n)
+	if u.n-u.flushed >= writeBehind && u.s.syncing() {
+		// Write behind, as the object arrives: a commit's fsync then
+		// waits for the tail only, not for the whole object (issue 18).
+		startWriteback(u.f, u.flushed, u.n-u.flushed)
+		u.flushed = u.n
+		if u.n-u.synced >= syncBehind && u.syncing.CompareAndSwap(false, true) {
+			// And sync behind, one sync at a time beside the copy: the
+			// disk's own cache is flushed as the object arrives, not
+			// all of it after its last byte.
+			u.synced = u.n
+			u.s.w.behindSyncs.Add(1)
+			go func() {
+				defer u.syncing.Store(false)
+				_ = u.f.Sync() // an error recurs at the commit's
+			}()
+		}
+	}
 	return n, err
 }
 
+// writeBehind is how many written bytes of an object that commits durably
+// wait before the kernel is asked to start writing them to the disk, and
+// syncBehind how many before they are synced, beside the copy.
+const (
+	writeBehind = 512 << 10
+	syncBehind  = 8 << 20
+)
+
 // ReadAt reads back what was written: the Fetcher's spool.
 func (u *dirUpload) ReadAt(p []byte, off int64) (int, error) { return u.f.ReadAt(p, off) }
+
+// File is the file the upload writes: the Fetcher's spool (pull.FileUpload).
+func (u *dirUpload) File() *os.File { return u.f }
 
 func (u *dirUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 	if u.done {

@@ -81,6 +81,8 @@ type writeState struct {
 	// fileSyncs and dirSyncs count the syncs commits ran (tests and
 	// benchmarks read them).
 	fileSyncs, dirSyncs atomic.Int64
+	// behindSyncs counts the syncs started beside a copy (Write).
+	behindSyncs atomic.Int64
 	// ungrouped makes every commit sync its directory alone, as before
 	// group commit: set by benchmarks only, to compare.
 	ungrouped bool

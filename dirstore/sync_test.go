@@ -468,3 +468,38 @@ func TestCommitAfterItsDirectoryWasRemoved(t *testing.T) {
 	assert.NoError(t, err, "the object is in the directory made anew")
 	assert.Equal(t, int64(8), s.w.dirSyncs.Load(), "and its parents were synced again")
 }
+
+// A big object that commits durably is synced behind its copy, as it
+// arrives, so that its commit does not flush all of it after its last
+// byte; one that commits with FsyncNone never is. Either way it reads back
+// whole.
+func TestBigObjectsAreSyncedBehindTheCopy(t *testing.T) {
+	data := strings.Repeat("0123456789abcdef", (20<<20)/16)
+	for _, c := range []struct {
+		mode  Fsync
+		syncs bool
+	}{{FsyncCommit, true}, {FsyncNone, false}} {
+		t.Run(c.mode.String(), func(t *testing.T) {
+			s, err := OpenWith(t.TempDir(), Options{Fsync: c.mode})
+			require.NoError(t, err)
+			defer s.Close()
+			up, err := s.Create(context.Background(), "bkt", "big")
+			require.NoError(t, err)
+			for off := 0; off < len(data); off += 1 << 20 {
+				_, err := io.WriteString(up, data[off:min(off+1<<20, len(data))])
+				require.NoError(t, err)
+			}
+			require.NoError(t, up.Commit(context.Background(), pull.ObjectInfo{Size: int64(len(data)), ETag: "e"}))
+			up.Abort()
+			if c.syncs {
+				// At 8 MiB, and at 16 MiB unless the first still runs.
+				assert.Contains(t, []int64{1, 2}, s.w.behindSyncs.Load())
+			} else {
+				assert.Zero(t, s.w.behindSyncs.Load())
+			}
+			got, err := get(t, s, "bkt", "big")
+			require.NoError(t, err)
+			assert.True(t, got == data, "the object reads back whole")
+		})
+	}
+}

@@ -610,7 +610,15 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 	default:
 		off, n = 0, -1
 	}
-	h.stream(w, r, e, bucket, key, status, dl.Reader(ctx, off, n))
+	rd := dl.Reader(ctx, off, n)
+	if f, ok := dl.OpenSpool(); ok {
+		defer f.Close()
+		if _, err := f.Seek(off, io.SeekStart); err == nil {
+			h.streamFile(w, r, e, bucket, key, status, rd, f)
+			return
+		}
+	}
+	h.stream(w, r, e, bucket, key, status, rd)
 }
 
 // streamChunk is the buffer an answer is streamed through, a miss's or a
@@ -635,12 +643,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, e *httpapi.Repl
 		k, err := rd.Read(buf)
 		if !started {
 			if err != nil && !errors.Is(err, io.EOF) {
-				for _, name := range []string{"Content-Length", "Content-Range", "Content-Encoding", "Content-Disposition",
-					"Content-Language", "Cache-Control", "Expires", "X-Bce-Storage-Class", "Content-Security-Policy",
-					"Last-Modified", "ETag", "Accept-Ranges"} {
-					w.Header().Del(name)
-				}
-				h.fetchError(w, e, bucket, key, err)
+				h.streamFailed(w, e, bucket, key, err)
 				return
 			}
 			w.WriteHeader(status)
@@ -662,6 +665,72 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, e *httpapi.Repl
 			panic(http.ErrAbortHandler)
 		}
 	}
+}
+
+// streamFile is stream for a spool that is a file, f, positioned at the
+// reader's offset: each piece that arrived goes to the client with
+// sendfile(2), straight from the page cache, instead of being read into a
+// buffer and written out again (issue 18). Its answers are stream's.
+func (h *Handler) streamFile(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, bucket, key string, status int, rd *pull.SpoolReader, f *os.File) {
+	rc := http.NewResponseController(w)
+	rf, ok := w.(io.ReaderFrom)
+	if !ok {
+		h.stream(w, r, e, bucket, key, status, rd)
+		return
+	}
+	piece := &io.LimitedReader{R: f}
+	for started := false; ; started = true {
+		k, err := rd.Ready()
+		if !started {
+			if err != nil && !errors.Is(err, io.EOF) {
+				h.streamFailed(w, e, bucket, key, err)
+				return
+			}
+			// The headers go alone: net/http would otherwise copy the
+			// first 512 bytes itself before it hands the rest over.
+			w.WriteHeader(status)
+			if rc.Flush() != nil {
+				return
+			}
+		}
+		for k > 0 {
+			piece.N = min(k, sendChunk)
+			want := piece.N
+			_ = rc.SetWriteDeadline(time.Now().Add(h.progressTimeout()))
+			sent, werr := rf.ReadFrom(piece)
+			rd.Skip(sent)
+			k -= sent
+			if werr == nil && sent < want {
+				werr = io.ErrUnexpectedEOF // the spool is shorter than it said
+			}
+			if werr != nil && !(sent >= streamChunk && errors.Is(werr, os.ErrDeadlineExceeded)) {
+				// The client went away, or its connection broke: the
+				// fetch goes on. Any other failure of the spool must not
+				// end the answer cleanly.
+				if werr == io.ErrUnexpectedEOF {
+					panic(http.ErrAbortHandler)
+				}
+				return
+			}
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			return
+		case err != nil:
+			panic(http.ErrAbortHandler) // as stream
+		}
+	}
+}
+
+// streamFailed answers a fetch that failed before its first byte, with
+// none of the headers the object's answer would have had.
+func (h *Handler) streamFailed(w http.ResponseWriter, e *httpapi.Reply, bucket, key string, err error) {
+	for _, name := range []string{"Content-Length", "Content-Range", "Content-Encoding", "Content-Disposition",
+		"Content-Language", "Cache-Control", "Expires", "X-Bce-Storage-Class", "Content-Security-Policy",
+		"Last-Modified", "ETag", "Accept-Ranges"} {
+		w.Header().Del(name)
+	}
+	h.fetchError(w, e, bucket, key, err)
 }
 
 // conditional reports whether a request has a precondition, which is

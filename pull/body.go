@@ -23,20 +23,23 @@ import (
 // spoolFor returns where clients read the body from, where it is written,
 // and what frees both once nobody reads: the upload itself when it can be
 // read back, else a temporary file beside it.
-func (f *Fetcher) spoolFor(upload Upload) (io.ReaderAt, io.Writer, func(), error) {
+func (f *Fetcher) spoolFor(upload Upload) (io.ReaderAt, *os.File, io.Writer, func(), error) {
+	if fu, ok := upload.(FileUpload); ok {
+		return fu, fu.File(), upload, upload.Abort, nil
+	}
 	if ra, ok := upload.(io.ReaderAt); ok {
-		return ra, upload, upload.Abort, nil
+		return ra, nil, upload, upload.Abort, nil
 	}
 	tmp, err := tmpfile.Create(f.SpoolDir, spoolPrefix+"*")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	release := func() {
 		upload.Abort()
 		tmp.Close()
 		os.Remove(tmp.Name())
 	}
-	return tmp, io.MultiWriter(tmp, upload), release, nil
+	return tmp, tmp, io.MultiWriter(tmp, upload), release, nil
 }
 
 // spoolPrefix starts the names of a Fetcher's own spool files.

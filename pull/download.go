@@ -3,6 +3,7 @@ package pull
 import (
 	"context"
 	"io"
+	"os"
 )
 
 // Download is a client's share of a fetch: the object's headers as soon
@@ -28,8 +29,26 @@ type Download struct {
 // its end). It returns bytes as they arrive, and io.EOF only once the
 // object is committed; when the fetch fails, it returns an error, and a
 // response built from it must not end cleanly. ctx ends its waits.
-func (d *Download) Reader(ctx context.Context, off, n int64) io.Reader {
+func (d *Download) Reader(ctx context.Context, off, n int64) *SpoolReader {
 	return d.fl.newReader(ctx, off, n)
+}
+
+// OpenSpool opens the file the fetch spools the object to, for reading,
+// on a file description of the caller's own: the object's byte i is the
+// file's byte i, and the caller may read it, or send it with sendfile(2),
+// at its own offset while the fetch writes on. Read only what a
+// SpoolReader says is Ready. ok is false when the spool is not a file, or
+// can not be opened again here: read through Reader then. Close f.
+func (d *Download) OpenSpool() (f *os.File, ok bool) {
+	fl := d.fl
+	fl.mu.Lock()
+	file := fl.spoolFile
+	fl.mu.Unlock()
+	if file == nil {
+		return nil, false
+	}
+	f, err := reopen(file)
+	return f, err == nil
 }
 
 // Wait blocks until the fetch has ended, and returns nil when the object

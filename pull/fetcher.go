@@ -303,7 +303,7 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 	if err != nil {
 		return nil, &FetchError{Outcome: OutcomeStoreErr, Message: "the store refused the object: " + err.Error()}
 	}
-	spool, sink, release, err := f.spoolFor(upload)
+	spool, spoolFile, sink, release, err := f.spoolFor(upload)
 	if err != nil {
 		upload.Abort()
 		return nil, &FetchError{Outcome: OutcomeStoreErr, Message: "no spool: " + err.Error()}
@@ -311,7 +311,7 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 	info := ObjectInfo{Size: resp.ContentLength, Header: keptHeaders(resp.Header), StorageClass: d.StorageClass,
 		LastModified: lastModified(resp.Header, began), ETag: promisedETag(resp.Header)}
 	info.Header.Set("Content-Type", info.ContentType())
-	fl.start(info, spool)
+	fl.start(info, spool, spoolFile)
 
 	n, digest, err := f.copyBody(cancelBody, fl, sink, resp.Body, resp.ContentLength)
 	res.Bytes = n

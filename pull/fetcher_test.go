@@ -1,6 +1,7 @@
 package pull
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -79,3 +83,73 @@ func TestHooks(t *testing.T) {
 	assert.Equal(t, []Outcome{OutcomeNotFound}, fetches)
 	assert.Equal(t, []int{404}, origins)
 }
+
+// A client of a running fetch may read the spool file itself, at an
+// offset of its own, as the bytes arrive: what Ready says is there is
+// there, the last byte only once the object is committed, and the fetch's
+// own writes are not disturbed by the client's reads.
+func TestOpenSpoolReadsAsTheBytesArrive(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("a spool is opened again through /proc/self/fd, on Linux only")
+	}
+	release := make(chan struct{})
+	body := bytes.Repeat([]byte("0123456789"), 100_000)
+	o := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body[:len(body)/2])
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = w.Write(body[len(body)/2:])
+	}))
+	defer o.Close()
+	f := &Fetcher{Store: fileStore{dir: t.TempDir()}, AllowPrivateOrigins: true, Logger: slog.New(slog.DiscardHandler)}
+	defer f.Shutdown(context.Background())
+	dl, err := f.Fetch(context.Background(), "bkt", "k", decide(t, o.URL, "k"))
+	require.NoError(t, err)
+	defer dl.Close()
+	spool, ok := dl.OpenSpool()
+	require.True(t, ok)
+	defer spool.Close()
+	rd := dl.Reader(context.Background(), 0, dl.Info.Size)
+	var got []byte
+	released := false
+	for {
+		k, err := rd.Ready()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		piece := make([]byte, k)
+		_, err = io.ReadFull(spool, piece)
+		require.NoError(t, err, "what Ready says is there is in the file")
+		rd.Skip(k)
+		got = append(got, piece...)
+		if !released {
+			require.LessOrEqual(t, len(got), len(body)/2, "only what arrived")
+			if len(got) == len(body)/2 {
+				close(release) // the rest comes once the first half was read
+				released = true
+			}
+		}
+	}
+	assert.True(t, bytes.Equal(body, got), "the whole object, in order")
+}
+
+// fileStore spools to files and commits nowhere: a FileUpload.
+type fileStore struct {
+	nullStore
+	dir string
+}
+
+func (s fileStore) Create(context.Context, string, string) (Upload, error) {
+	f, err := os.CreateTemp(s.dir, "up")
+	return &fileUpload{f}, err
+}
+
+type fileUpload struct{ f *os.File }
+
+func (u *fileUpload) Write(p []byte) (int, error)              { return u.f.Write(p) }
+func (u *fileUpload) ReadAt(p []byte, off int64) (int, error)  { return u.f.ReadAt(p, off) }
+func (u *fileUpload) File() *os.File                           { return u.f }
+func (u *fileUpload) Commit(context.Context, ObjectInfo) error { return nil }
+func (u *fileUpload) Abort()                                   { u.f.Close() }

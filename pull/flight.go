@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"sync"
 )
 
@@ -26,6 +27,8 @@ type flight struct {
 	mu       sync.Mutex
 	info     ObjectInfo    // Size -1 while unknown; set before started is closed
 	spool    io.ReaderAt   // what arrived so far
+	// spoolFile is the file spool reads, when it is one (Download.OpenSpool).
+	spoolFile *os.File
 	written  int64         // bytes in the spool
 	progress chan struct{} // closed and replaced whenever written grows or the flight ends
 	ended    bool
@@ -45,9 +48,9 @@ func newFlight(k flightKey) *flight {
 }
 
 // start publishes the origin's answer: from now on clients may read.
-func (fl *flight) start(info ObjectInfo, spool io.ReaderAt) {
+func (fl *flight) start(info ObjectInfo, spool io.ReaderAt, file *os.File) {
 	fl.mu.Lock()
-	fl.info, fl.spool = info, spool
+	fl.info, fl.spool, fl.spoolFile = info, spool, file
 	fl.mu.Unlock()
 	close(fl.started)
 }
@@ -122,27 +125,34 @@ func (fl *flight) wait(ctx context.Context) error {
 
 // newReader opens a reader of the window [off, off+n) of the object; n < 0
 // reads to its end. The caller holds the flight.
-func (fl *flight) newReader(ctx context.Context, off, n int64) *spoolReader {
+func (fl *flight) newReader(ctx context.Context, off, n int64) *SpoolReader {
 	end := int64(-1)
 	if n >= 0 {
 		end = off + n
 	}
-	return &spoolReader{fl: fl, ctx: ctx, off: off, end: end}
+	return &SpoolReader{fl: fl, ctx: ctx, off: off, end: end}
 }
 
-// spoolReader reads a window of a flight's object as it arrives.
-type spoolReader struct {
+// SpoolReader reads a window of a fetch's object as it arrives (see
+// Download.Reader). Besides Read, it tells how much could be read without
+// reading it (Ready), for a caller that sends those bytes from the spool
+// file itself (Download.OpenSpool) and then Skips them.
+type SpoolReader struct {
 	fl  *flight
 	ctx context.Context
 	off int64
 	end int64 // -1: the object's end
 }
 
-func (r *spoolReader) Read(p []byte) (int, error) {
+// Ready waits until bytes at the reader's position can be read, and says
+// how many: at least one, or 0 and io.EOF once the window was read whole
+// and the object is committed, or 0 and the error that ended the fetch
+// or the reader's context.
+func (r *SpoolReader) Ready() (int64, error) {
 	fl := r.fl
 	for {
 		fl.mu.Lock()
-		written, ended, err, progress, spool := fl.written, fl.ended, fl.err, fl.progress, fl.spool
+		written, ended, err, progress := fl.written, fl.ended, fl.err, fl.progress
 		fl.mu.Unlock()
 		committed := ended && err == nil
 		if ended && err != nil {
@@ -168,16 +178,7 @@ func (r *spoolReader) Read(p []byte) (int, error) {
 			limit--
 		}
 		if r.off < limit {
-			k := int64(len(p))
-			k = min(k, limit-r.off)
-			got, rerr := spool.ReadAt(p[:k], r.off)
-			r.off += int64(got)
-			if got > 0 {
-				return got, nil
-			}
-			if rerr != nil && !errors.Is(rerr, io.EOF) {
-				return 0, rerr
-			}
+			return limit - r.off, nil
 		}
 		select {
 		case <-progress:
@@ -185,4 +186,28 @@ func (r *spoolReader) Read(p []byte) (int, error) {
 			return 0, r.ctx.Err()
 		}
 	}
+}
+
+// Skip moves the reader past n bytes that Ready said were there and the
+// caller read itself.
+func (r *SpoolReader) Skip(n int64) { r.off += n }
+
+func (r *SpoolReader) Read(p []byte) (int, error) {
+	k, err := r.Ready()
+	if err != nil {
+		return 0, err
+	}
+	fl := r.fl
+	fl.mu.Lock()
+	spool := fl.spool
+	fl.mu.Unlock()
+	got, rerr := spool.ReadAt(p[:min(int64(len(p)), k)], r.off)
+	r.off += int64(got)
+	if got > 0 {
+		return got, nil
+	}
+	if rerr == nil || errors.Is(rerr, io.EOF) {
+		rerr = io.ErrUnexpectedEOF // Ready said the bytes were there
+	}
+	return 0, rerr
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -49,6 +50,17 @@ type Upload interface {
 	// Abort drops what was written; after Commit it only releases what
 	// the upload holds. Every Upload ends with Abort.
 	Abort()
+}
+
+// FileUpload is an Upload whose bytes lie in a file as they are written,
+// from its offset 0, and stay there until Abort: a Fetcher spools to that
+// file, and clients of a running fetch may be sent its bytes with
+// sendfile(2) (Download.OpenSpool). The file is the Upload's: nothing else
+// writes to it, moves its offset, or closes it.
+type FileUpload interface {
+	Upload
+	io.ReaderAt
+	File() *os.File
 }
 
 // ObjectInfo is what is stored with an object.
