@@ -31,6 +31,7 @@ type flight struct {
 	spoolFile *os.File
 	written  int64         // bytes in the spool
 	progress chan struct{} // closed and replaced whenever written grows or the flight ends
+	done     chan struct{} // closed when the flight ends: a waiter for the end is not woken by every byte
 	ended    bool
 	err      error // nil after a commit
 	stored   bool  // the object was in the store already: read it there
@@ -44,7 +45,8 @@ type flight struct {
 type flightKey struct{ bucket, key string }
 
 func newFlight(k flightKey) *flight {
-	return &flight{key: k, started: make(chan struct{}), progress: make(chan struct{}), info: ObjectInfo{Size: -1}}
+	return &flight{key: k, started: make(chan struct{}), progress: make(chan struct{}), done: make(chan struct{}),
+		info: ObjectInfo{Size: -1}}
 }
 
 // start publishes the origin's answer: from now on clients may read.
@@ -71,6 +73,7 @@ func (fl *flight) end(err error, release func()) {
 	fl.ended, fl.err = true, err
 	close(fl.progress)
 	fl.progress = make(chan struct{})
+	close(fl.done)
 	if fl.holders > 0 {
 		fl.release, release = release, nil
 	}
@@ -108,19 +111,18 @@ func (fl *flight) unhold() {
 
 // wait blocks until the flight has ended, and gives its outcome.
 func (fl *flight) wait(ctx context.Context) error {
-	for {
-		fl.mu.Lock()
-		ended, err, progress := fl.ended, fl.err, fl.progress
-		fl.mu.Unlock()
-		if ended {
-			return err
-		}
+	select {
+	case <-fl.done:
+	default:
 		select {
-		case <-progress:
+		case <-fl.done:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	return fl.err
 }
 
 // newReader opens a reader of the window [off, off+n) of the object; n < 0
