@@ -156,8 +156,12 @@ func (f *Fetcher) originRequest(ctx context.Context, bucket string, o *mirror.Or
 	// Not http.NoBody: a request with a body net/http can not rewind is
 	// one it never sends again by itself, and it would send a GET again
 	// when a kept-alive connection broke before the answer. The body is
-	// empty, so none goes on the wire.
+	// empty, and the "identity" transfer coding keeps net/http from
+	// sending it chunked, or from starting a goroutine to find out that
+	// it is empty (Request.Write's documentation): the request on the
+	// wire is a plain GET.
 	req.Body, req.GetBody, req.ContentLength = sendOnce{}, nil, 0
+	req.TransferEncoding = []string{"identity"}
 	if o.Scheme == "bos" {
 		var creds *BOSCredentials
 		if f.BOSCredentials != nil {

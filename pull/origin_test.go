@@ -43,7 +43,7 @@ func TestKeptAliveRequestsAreNeverReplayed(t *testing.T) {
 	require.NoError(t, err)
 	defer ln.Close()
 	var mu sync.Mutex
-	conns, requests := 0, map[string]int{}
+	conns, requests, plain := 0, map[string]int{}, true
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -63,6 +63,9 @@ func TestKeptAliveRequestsAreNeverReplayed(t *testing.T) {
 					}
 					mu.Lock()
 					requests[req.URL.Path]++
+					if req.ContentLength != 0 || req.TransferEncoding != nil || req.Header.Get("Content-Length") != "" {
+						plain = false // a GET with a body, or framing for one
+					}
 					mu.Unlock()
 					if req.URL.Path == "/cut" {
 						return // read, then closed without a byte of answer
@@ -89,6 +92,7 @@ func TestKeptAliveRequestsAreNeverReplayed(t *testing.T) {
 	defer mu.Unlock()
 	assert.Equal(t, map[string]int{"/first": 1, "/cut": 1}, requests, "each request reached the origin once")
 	assert.Equal(t, 1, conns, "the second fetch reused the first one's connection")
+	assert.True(t, plain, "each request on the wire was a plain GET, no body and no framing for one")
 }
 
 // memStore keeps objects in memory, as far as a fetch needs: Open finds
