@@ -271,7 +271,9 @@ type dirUpload struct {
 	flushed        int64 // bytes whose writeback was started
 	synced         int64 // bytes a sync behind the copy was started for
 	syncing        atomic.Bool
-	done           bool // committed or aborted
+	behind         sync.WaitGroup        // the sync behind the copy running
+	behindErr      atomic.Pointer[error] // the first one's error
+	done           bool                  // committed or aborted
 	committed      bool
 	// d is the open directory dir, for the rename; release is what to
 	// call when done with it (writedir.go).
@@ -290,12 +292,18 @@ func (u *dirUpload) Write(p []byte) (int, error) {
 		if u.n-u.synced >= syncBehind && u.syncing.CompareAndSwap(false, true) {
 			// And sync behind, one sync at a time beside the copy: the
 			// disk's own cache is flushed as the object arrives, not
-			// all of it after its last byte.
+			// all of it after its last byte. Linux reports a writeback
+			// error to one fsync of a file only, so the commit waits
+			// for this one and fails with its error.
 			u.synced = u.n
 			u.s.w.behindSyncs.Add(1)
+			u.behind.Add(1)
 			go func() {
+				defer u.behind.Done()
 				defer u.syncing.Store(false)
-				_ = u.f.Sync() // an error recurs at the commit's
+				if err := u.f.Sync(); err != nil {
+					u.behindErr.CompareAndSwap(nil, &err)
+				}
 			}()
 		}
 	}
@@ -343,6 +351,11 @@ func (u *dirUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 	if _, err := u.f.Write(trailer); err != nil {
 		u.abort()
 		return err
+	}
+	u.behind.Wait()
+	if err := u.behindErr.Load(); err != nil {
+		u.abort()
+		return *err
 	}
 	if err := u.s.syncObjectFile(u.f); err != nil {
 		u.abort()

@@ -407,14 +407,15 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 func (p *progressWriter) renew() { _ = p.rc.SetWriteDeadline(time.Now().Add(p.timeout)) }
 
 // ReadFrom copies a body to the client. http.ServeContent hands it the
-// object, or one range of it, as an io.LimitedReader: one larger than the
-// buffer, of an object in a file (pull.FileObject), goes to the
+// object, or one range of it, as an io.LimitedReader: one larger than
+// holdMax (a smaller one leaves in one write, httpapi.Hold), of an object
+// in a file (pull.FileObject), goes to the
 // connection as the file itself (sendFile), which net/http sends with
 // sendfile(2) over plain TCP. Anything else is copied through a pooled
 // streamChunk buffer: io.Copy would otherwise give each answer a 32 KiB
 // buffer of its own, pinned by a client that stops reading.
 func (p *progressWriter) ReadFrom(r io.Reader) (int64, error) {
-	if lr, ok := r.(*io.LimitedReader); ok && lr.N > streamChunk {
+	if lr, ok := r.(*io.LimitedReader); ok && lr.N > holdMax {
 		if obj, ok := lr.R.(pull.FileObject); ok {
 			if rf, ok := p.ResponseWriter.(io.ReaderFrom); ok {
 				return p.sendFile(rf, lr, obj)
@@ -569,7 +570,10 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 			h.fetchError(w, e, bucket, key, err)
 			return
 		}
-		if !dl.Stored {
+		if small && !dl.Stored {
+			// Read back from the spool: no open, no metadata decode.
+			// A bigger object is opened from the store, whose file a
+			// hit's answer is sent from with sendfile(2).
 			h.serveObject(w, r, dl.Object(), sandbox)
 			return
 		}
@@ -611,10 +615,12 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 		off, n = 0, -1
 	}
 	rd := dl.Reader(ctx, off, n)
-	if f, ok := dl.OpenSpool(); ok {
-		defer f.Close()
-		if _, err := f.Seek(off, io.SeekStart); err == nil {
-			h.streamFile(w, r, e, bucket, key, status, rd, f)
+	// sendfile(2) needs a plain connection and a known length: over TLS,
+	// or chunked, net/http would copy the spool anyway.
+	if r.TLS == nil && n >= 0 {
+		if f, ok := dl.OpenSpool(); ok {
+			defer f.Close()
+			h.streamFile(w, r, e, bucket, key, status, rd, f, off)
 			return
 		}
 	}
@@ -671,14 +677,22 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, e *httpapi.Repl
 // reader's offset: each piece that arrived goes to the client with
 // sendfile(2), straight from the page cache, instead of being read into a
 // buffer and written out again (issue 18). Its answers are stream's.
-func (h *Handler) streamFile(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, bucket, key string, status int, rd *pull.SpoolReader, f *os.File) {
+func (h *Handler) streamFile(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, bucket, key string, status int, rd *pull.SpoolReader, f *os.File, off int64) {
 	rc := http.NewResponseController(w)
 	rf, ok := w.(io.ReaderFrom)
 	if !ok {
 		h.stream(w, r, e, bucket, key, status, rd)
 		return
 	}
-	piece := &io.LimitedReader{R: f}
+	// As a hit's sendFile: the file is sent with sendfile(2), and were it
+	// copied instead, each read renews the write deadline first.
+	p := &progressWriter{w, rc, h.progressTimeout()}
+	piece := &io.LimitedReader{R: &fileSource{f: f, p: p}}
+	pos := off // where the next piece starts in f; f's offset is there too
+	if _, err := f.Seek(pos, io.SeekStart); err != nil {
+		h.stream(w, r, e, bucket, key, status, rd)
+		return
+	}
 	for started := false; ; started = true {
 		k, err := rd.Ready()
 		if !started {
@@ -696,21 +710,28 @@ func (h *Handler) streamFile(w http.ResponseWriter, r *http.Request, e *httpapi.
 		for k > 0 {
 			piece.N = min(k, sendChunk)
 			want := piece.N
-			_ = rc.SetWriteDeadline(time.Now().Add(h.progressTimeout()))
+			p.renew()
 			sent, werr := rf.ReadFrom(piece)
 			rd.Skip(sent)
 			k -= sent
+			pos += sent
 			if werr == nil && sent < want {
 				werr = io.ErrUnexpectedEOF // the spool is shorter than it said
 			}
-			if werr != nil && !(sent >= streamChunk && errors.Is(werr, os.ErrDeadlineExceeded)) {
-				// The client went away, or its connection broke: the
-				// fetch goes on. Any other failure of the spool must not
-				// end the answer cleanly.
+			if werr != nil {
 				if werr == io.ErrUnexpectedEOF {
+					// Any failure of the spool must not end the answer
+					// cleanly.
 					panic(http.ErrAbortHandler)
 				}
-				return
+				if !(sent >= streamChunk && errors.Is(werr, os.ErrDeadlineExceeded)) {
+					return // the client went away; the fetch goes on
+				}
+				// Slow, but moving: on from what was sent, wherever a
+				// copy left f's offset.
+				if _, err := f.Seek(pos, io.SeekStart); err != nil {
+					panic(http.ErrAbortHandler)
+				}
 			}
 		}
 		switch {

@@ -387,6 +387,8 @@ func (f *Fetcher) Shutdown(ctx context.Context) error {
 		f.running.Wait()
 		close(done)
 	}()
+	// The kept-alive origin connections go with the last fetch.
+	defer f.transport.CloseIdleConnections()
 	select {
 	case <-done:
 		return nil
