@@ -24,19 +24,19 @@ type flight struct {
 	key     flightKey
 	started chan struct{} // closed when the origin's headers are in, or the flight ended before them
 
-	mu       sync.Mutex
-	info     ObjectInfo    // Size -1 while unknown; set before started is closed
-	spool    io.ReaderAt   // what arrived so far
+	mu    sync.Mutex
+	info  ObjectInfo  // Size -1 while unknown; set before started is closed
+	spool io.ReaderAt // what arrived so far
 	// spoolFile is the file spool reads, when it is one (Download.OpenSpool).
 	spoolFile *os.File
-	written  int64         // bytes in the spool
-	progress chan struct{} // closed and replaced whenever written grows or the flight ends
-	done     chan struct{} // closed when the flight ends: a waiter for the end is not woken by every byte
-	ended    bool
-	err      error // nil after a commit
-	stored   bool  // the object was in the store already: read it there
-	holders  int   // Downloads not yet closed: the spool stays while there are any
-	release  func()
+	written   int64         // bytes in the spool
+	progress  chan struct{} // closed and replaced whenever written grows or the flight ends
+	done      chan struct{} // closed when the flight ends: a waiter for the end is not woken by every byte
+	ended     bool
+	err       error // nil after a commit
+	stored    bool  // the object was in the store already: read it there
+	holders   int   // Downloads not yet closed: the spool stays while there are any
+	release   func()
 }
 
 // flightKey names a flight: one per (bucket, key), as the store holds one
