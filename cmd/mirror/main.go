@@ -6,6 +6,7 @@
 //	mirror explain -rules FILE [-query Q] [-H 'Name: value']... [-json] KEY
 //	mirror lint -rules FILE [-json]
 //	mirror serve -data DIR [-listen ADDR] [-bucket NAME=FILE]... [flags]
+//	mirror version
 //
 // eval reads one JSON request per line, {"key": "...", "query": "...",
 // "headers": {"Name": ["v"]}}, and writes one JSON decision per line.
@@ -50,6 +51,8 @@ commands:
          exit status 1 when there are warnings
   serve  -data DIR [-listen ADDR] [-bucket NAME=FILE]... [flags]
          run a mirror gateway: serve stored objects, fetch missing ones from their origins
+  version
+         print the module version, the VCS revision and the Go version of this binary (also: -version)
 
 -rules - reads the document from standard input.
 Run "mirror <command> -h" for a command's flags.
@@ -68,6 +71,7 @@ var commands = []command{
 	{"explain", explainFlags},
 	{"lint", lintFlags},
 	{"serve", serveFlags},
+	{"version", versionFlags},
 }
 
 // env is what a command runs with.
@@ -93,6 +97,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
+	case "-version", "--version":
+		args = []string{"version"}
 	}
 	for _, c := range commands {
 		if c.name != args[0] {

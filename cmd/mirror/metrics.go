@@ -49,6 +49,13 @@ func newMetrics(f *pull.Fetcher) *metrics {
 	m.inFlight = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "mirror_fetches_in_flight", Help: "Fetches running now.",
 	}, func() float64 { return float64(f.Running()) })
+	b := thisBuild()
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "mirror_build_info", Help: "Always 1; its labels say which build runs.",
+		ConstLabels: prometheus.Labels{"version": b.version, "revision": b.revision, "goversion": b.goVersion},
+	})
+	buildInfo.Set(1)
+	m.reg.MustRegister(buildInfo)
 	m.reg.MustRegister(m.fetches, m.bytes, m.joined, m.origin, m.lookups, m.changes, m.inFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

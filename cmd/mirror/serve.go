@@ -320,6 +320,8 @@ func serve(e *env, c *serveConfig) int {
 	}
 	// The ready line comes before any other line that holds a URL.
 	fmt.Fprintf(e.stderr, "listening on %s://%s\n", scheme, ln.Addr())
+	build := thisBuild()
+	logger.Info("build", "version", build.version, "revision", build.revision, "modified", build.modified, "go", build.goVersion)
 	for _, b := range loaded {
 		logger.Info("configuration", "bucket", b[0], "file", b[1], "op", "put")
 	}
