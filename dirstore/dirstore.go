@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mirrorkit/mirror"
@@ -530,4 +531,18 @@ func (s *Store) syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// Ping reports whether the store's directory is still there: mirror
+// serve's readiness probe asks. A removed directory is still open here,
+// and still answers a stat, but holds nothing anyone else sees.
+func (s *Store) Ping(context.Context) error {
+	fi, err := s.root.Stat(".")
+	if err != nil {
+		return err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink == 0 {
+		return errors.New("dirstore: the store's directory was removed")
+	}
+	return nil
 }

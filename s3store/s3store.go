@@ -477,3 +477,16 @@ func (s *Store) EnsureBucket(ctx context.Context) error {
 	}
 	return s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{})
 }
+
+// Ping reports whether the store answers: its bucket exists and the
+// gateway's credentials may see it. mirror serve's readiness probe asks.
+func (s *Store) Ping(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("s3store: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("s3store: bucket %s does not exist", s.bucket)
+	}
+	return nil
+}

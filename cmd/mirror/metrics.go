@@ -83,8 +83,14 @@ func (m *metrics) wire(f *pull.Fetcher, h *objectapi.Handler, r *bucketconfig.Re
 	r.ObserveChange = func(_ string, format mirror.Format, op string) { m.changes.WithLabelValues(string(format), op).Inc() }
 }
 
-func (m *metrics) handler() http.Handler {
+// handler serves the metrics, and the probes when p is not nil.
+func (m *metrics) handler(p *probes) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	if p != nil {
+		probe := func(w http.ResponseWriter, r *http.Request) { p.serve(w, r) }
+		mux.HandleFunc(healthyPath, probe)
+		mux.HandleFunc(readyPath, probe)
+	}
 	return mux
 }

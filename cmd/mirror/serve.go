@@ -274,7 +274,14 @@ func serve(e *env, c *serveConfig) int {
 		return code
 	}
 	registry.Logger = logger
+	probe := &probes{router: httpapi.Router{Domain: c.domain}}
+	if p, ok := store.(pinger); ok {
+		probe.store = p
+	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if probe.serve(w, r) {
+			return
+		}
 		if configapi.IsConfigRequest(r) {
 			configs.ServeHTTP(w, r)
 			return
@@ -295,7 +302,7 @@ func serve(e *env, c *serveConfig) int {
 		}
 		// The metrics listener is as exposed as any other: a client that
 		// trickles its request is cut as on the main one.
-		msrv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readHeaderTimeout,
+		msrv := &http.Server{Handler: m.handler(probe), ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readHeaderTimeout,
 			WriteTimeout: readHeaderTimeout, IdleTimeout: clientIdleTimeout, MaxHeaderBytes: 16 << 10,
 			ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
 		go func() { _ = msrv.Serve(metricsLn) }()
@@ -342,6 +349,7 @@ func serve(e *env, c *serveConfig) int {
 		return 1
 	case <-ctx.Done():
 	}
+	probe.stopping.Store(true)
 	logger.Info("shutting down", "grace", c.grace)
 	shutdown, cancel := context.WithTimeout(context.Background(), c.grace)
 	defer cancel()

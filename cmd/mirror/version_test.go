@@ -47,7 +47,7 @@ func TestVersionNamesTheRevision(t *testing.T) {
 
 // The metrics say which build runs.
 func TestBuildInfoMetric(t *testing.T) {
-	srv := httptest.NewServer(newMetrics(&pull.Fetcher{}).handler())
+	srv := httptest.NewServer(newMetrics(&pull.Fetcher{}).handler(nil))
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL + "/metrics")
 	require.NoError(t, err)
