@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,4 +157,30 @@ func (c *cuttable) setDown(down bool) {
 		}
 		c.conns = nil
 	}
+}
+
+// On SIGTERM with -drain, the gateway goes on serving while /-/ready says
+// 503, then stops by itself; a second signal ends the drain at once.
+func TestDrainKeepsServingWhileNotReady(t *testing.T) {
+	p := startServe(t, "-data", t.TempDir(), "-drain", "3s")
+	began := time.Now()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.Eventually(t, func() bool {
+		code, _ := getBody(t, http.DefaultClient, p.url+readyPath)
+		return code == http.StatusServiceUnavailable
+	}, 2*time.Second, 20*time.Millisecond, "not ready once the signal came")
+	code, _ := getBody(t, http.DefaultClient, p.url+healthyPath)
+	assert.Equal(t, http.StatusOK, code, "still serving while it drains")
+	select {
+	case err := <-p.done:
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, time.Since(began), 3*time.Second, "it drained for -drain")
+	case <-time.After(20 * time.Second):
+		t.Fatal("the gateway did not stop after its drain")
+	}
+
+	p = startServe(t, "-data", t.TempDir(), "-drain", "10m")
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.Eventually(t, func() bool { return strings.Contains(p.stderr.String(), "draining") }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, p.stop(t), "a second signal ends the drain")
 }

@@ -70,6 +70,7 @@ type serveConfig struct {
 	s3Endpoint             string
 	credentials            string
 	configTTL              time.Duration
+	drain                  time.Duration
 	tlsCert, tlsKey        string
 	metrics                string
 	buckets, resolve, acls listFlag
@@ -124,6 +125,7 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.DurationVar(&c.progress, "progress-timeout", objectapi.DefaultProgressTimeout, "longest one write to a client may block before the client is dropped")
 	fs.DurationVar(&c.fetcher.NegativeTTL, "negative-ttl", 0, "remember an origin's 404 this long (0: not at all)")
 	fs.DurationVar(&c.grace, "grace", defaultGrace, "on SIGINT or SIGTERM, how long running fetches may take to finish")
+	fs.DurationVar(&c.drain, "drain", 0, "on SIGINT or SIGTERM, how long to go on serving while /-/ready says 503, so that load balancers stop sending first (a second signal ends it)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log lines as json or text")
 	fs.Var(&c.fsync, "fsync", "`mode` of a directory store's commits: commit (the default: an object is synced before it is acknowledged, concurrent commits sharing their directory syncs) or none (nothing synced, as nginx's proxy_store: a power cut may lose acknowledged objects; one left damaged is fetched again, never served)")
 	c.readHeader, c.idleClient = readHeaderTimeout, clientIdleTimeout
@@ -180,6 +182,10 @@ func serve(e *env, c *serveConfig) int {
 			e.errorf("-%s must be positive", name)
 			return 2
 		}
+	}
+	if c.drain < 0 {
+		e.errorf("-drain must not be negative")
+		return 2
 	}
 	if c.headWait < 0 {
 		e.errorf("-head-wait must not be negative")
@@ -350,6 +356,19 @@ func serve(e *env, c *serveConfig) int {
 	case <-ctx.Done():
 	}
 	probe.stopping.Store(true)
+	if c.drain > 0 {
+		// Not ready, still serving: the load balancers that probe
+		// /-/ready stop sending before the listener closes.
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM) // a second signal ends the drain
+		stop()
+		logger.Info("draining", "drain", c.drain)
+		select {
+		case <-time.After(c.drain):
+		case <-again:
+		}
+		signal.Stop(again)
+	}
 	logger.Info("shutting down", "grace", c.grace)
 	shutdown, cancel := context.WithTimeout(context.Background(), c.grace)
 	defer cancel()
