@@ -464,25 +464,43 @@ func (p *progressWriter) sendFile(rf io.ReaderFrom, lr *io.LimitedReader, obj pu
 	if err := p.rc.Flush(); err != nil {
 		return 0, err
 	}
-	chunk := &io.LimitedReader{R: &fileSource{f: f, p: p}}
+	sent, err := p.sendPieces(rf, f, base+pos, lr.N)
+	lr.N -= sent
+	if _, serr := obj.Seek(pos+sent, io.SeekStart); err == nil {
+		err = serr
+	}
+	return sent, err
+}
+
+// sendPieces sends n bytes of f, whose offset is at, to the client in
+// pieces of at most sendChunk, renewing the write deadline before each
+// (and before each read, were net/http to copy instead of sendfile). A
+// piece whose deadline passed after it moved streamChunk bytes is slow,
+// not stalled: the next goes on from what was sent, f sought there, as a
+// copy may have read past it. A file shorter than n is
+// io.ErrUnexpectedEOF. It returns what was sent.
+func (p *progressWriter) sendPieces(rf io.ReaderFrom, f *os.File, at, n int64) (int64, error) {
+	piece := &io.LimitedReader{R: &fileSource{f: f, p: p}}
 	var sent int64
-	for lr.N > 0 {
-		chunk.N = min(lr.N, sendChunk)
-		want := chunk.N
+	for sent < n {
+		piece.N = min(n-sent, sendChunk)
+		want := piece.N
 		p.renew()
-		n, err := rf.ReadFrom(chunk)
-		sent += n
-		lr.N -= n
-		if err == nil && n < want {
-			err = io.ErrUnexpectedEOF // the file is shorter than its object
+		k, err := rf.ReadFrom(piece)
+		sent += k
+		if err == nil && k < want {
+			return sent, io.ErrUnexpectedEOF
 		}
-		if err != nil && !(n >= streamChunk && errors.Is(err, os.ErrDeadlineExceeded)) {
-			_, _ = obj.Seek(pos+sent, io.SeekStart)
-			return sent, err
+		if err != nil {
+			if k < streamChunk || !errors.Is(err, os.ErrDeadlineExceeded) {
+				return sent, err
+			}
+			if _, err := f.Seek(at+sent, io.SeekStart); err != nil {
+				return sent, err
+			}
 		}
 	}
-	_, err = obj.Seek(pos+sent, io.SeekStart)
-	return sent, err
+	return sent, nil
 }
 
 // fileSource is an object's file as sendFile hands it to the connection:
@@ -684,10 +702,8 @@ func (h *Handler) streamFile(w http.ResponseWriter, r *http.Request, e *httpapi.
 		h.stream(w, r, e, bucket, key, status, rd)
 		return
 	}
-	// As a hit's sendFile: the file is sent with sendfile(2), and were it
-	// copied instead, each read renews the write deadline first.
+	// As a hit's sendFile (sendPieces), from the reader's offset.
 	p := &progressWriter{w, rc, h.progressTimeout()}
-	piece := &io.LimitedReader{R: &fileSource{f: f, p: p}}
 	pos := off // where the next piece starts in f; f's offset is there too
 	if _, err := f.Seek(pos, io.SeekStart); err != nil {
 		h.stream(w, r, e, bucket, key, status, rd)
@@ -707,31 +723,17 @@ func (h *Handler) streamFile(w http.ResponseWriter, r *http.Request, e *httpapi.
 				return
 			}
 		}
-		for k > 0 {
-			piece.N = min(k, sendChunk)
-			want := piece.N
-			p.renew()
-			sent, werr := rf.ReadFrom(piece)
+		if k > 0 {
+			sent, werr := p.sendPieces(rf, f, pos, k)
 			rd.Skip(sent)
-			k -= sent
 			pos += sent
-			if werr == nil && sent < want {
-				werr = io.ErrUnexpectedEOF // the spool is shorter than it said
-			}
-			if werr != nil {
-				if werr == io.ErrUnexpectedEOF {
-					// Any failure of the spool must not end the answer
-					// cleanly.
-					panic(http.ErrAbortHandler)
-				}
-				if !(sent >= streamChunk && errors.Is(werr, os.ErrDeadlineExceeded)) {
-					return // the client went away; the fetch goes on
-				}
-				// Slow, but moving: on from what was sent, wherever a
-				// copy left f's offset.
-				if _, err := f.Seek(pos, io.SeekStart); err != nil {
-					panic(http.ErrAbortHandler)
-				}
+			switch {
+			case werr == io.ErrUnexpectedEOF:
+				// The spool is shorter than it said: the answer must
+				// not end cleanly.
+				panic(http.ErrAbortHandler)
+			case werr != nil:
+				return // the client went away; the fetch goes on
 			}
 		}
 		switch {

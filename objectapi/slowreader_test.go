@@ -70,23 +70,25 @@ func smallRcvbufDialer() *net.Dialer {
 	}}
 }
 
-// TLS: the miss is copied (tls.Conn has no ReadFrom).
-func TestSlowReaderOfATLSMissGetsItAll(t *testing.T) {
-	data := randomBytes(sendChunk+sendChunk/2, 7)
-	o := newOrigin(t, content(string(data)))
+// slowMiss serves origin's object as a miss to a client that reads it
+// slowly, over TLS or not, and checks that the client gets it all; it
+// returns the answer's head.
+func slowMiss(t *testing.T, data []byte, origin http.HandlerFunc, useTLS bool) *http.Response {
+	t.Helper()
+	o := newOrigin(t, origin)
 	g := newGateway(t)
 	g.handler.ProgressTimeout = 300 * time.Millisecond
 	g.setRules("bkt", fetchRule(o.URL))
-	srv := reviewServer(t, g.handler, true)
-
-	raw, err := smallRcvbufDialer().Dial("tcp", srv.Listener.Addr().String())
+	srv := reviewServer(t, g.handler, useTLS)
+	c, err := smallRcvbufDialer().Dial("tcp", srv.Listener.Addr().String())
 	require.NoError(t, err)
-	c := tls.Client(raw, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
+	if useTLS {
+		c = tls.Client(c, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
+	}
 	defer c.Close()
 	_, err = fmt.Fprintf(c, "GET /bkt/slow HTTP/1.1\r\nHost: gw\r\n\r\n")
 	require.NoError(t, err)
-	br := bufio.NewReaderSize(c, 64<<10)
-	resp, err := http.ReadResponse(br, nil)
+	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 64<<10), nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	got, err := slowRead(resp.Body, len(data)+1)
@@ -95,62 +97,32 @@ func TestSlowReaderOfATLSMissGetsItAll(t *testing.T) {
 	}
 	require.NoError(t, err, "after %d of %d bytes; %s %s", len(got), len(data), fetchLog(g), g.logs.String())
 	assert.True(t, bytes.Equal(data, got))
+	return resp
+}
+
+// TLS: the miss is copied (tls.Conn has no ReadFrom).
+func TestSlowReaderOfATLSMissGetsItAll(t *testing.T) {
+	data := randomBytes(sendChunk+sendChunk/2, 7)
+	slowMiss(t, data, content(string(data)), true)
 }
 
 // Plain TCP, an origin without Content-Length: the answer is chunked, and
 // net/http copies the piece through its bufio.Writer.
 func TestSlowReaderOfAChunkedMissGetsItAll(t *testing.T) {
 	data := randomBytes(sendChunk+sendChunk/2, 8)
-	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+	resp := slowMiss(t, data, func(w http.ResponseWriter, r *http.Request) {
 		for p := data; len(p) > 0; {
 			k := min(len(p), 1<<20)
 			_, _ = w.Write(p[:k])
 			w.(http.Flusher).Flush() // no Content-Length: chunked
 			p = p[k:]
 		}
-	})
-	g := newGateway(t)
-	g.handler.ProgressTimeout = 300 * time.Millisecond
-	g.setRules("bkt", fetchRule(o.URL))
-
-	srv := reviewServer(t, g.handler, false)
-	c, err := smallRcvbufDialer().Dial("tcp", srv.Listener.Addr().String())
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = fmt.Fprintf(c, "GET /bkt/slow HTTP/1.1\r\nHost: gw\r\n\r\n")
-	require.NoError(t, err)
-	br := bufio.NewReaderSize(c, 64<<10)
-	resp, err := http.ReadResponse(br, nil)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Equal(t, int64(-1), resp.ContentLength, "chunked")
-	got, err := slowRead(resp.Body, len(data)+1)
-	if err == io.EOF {
-		err = nil
-	}
-	require.NoError(t, err, "after %d of %d bytes", len(got), len(data))
-	assert.True(t, bytes.Equal(data, got))
+	}, false)
+	assert.Equal(t, int64(-1), resp.ContentLength, "chunked")
 }
 
-// Control: plain TCP with a Content-Length, the sendfile path, passes.
+// Control: plain TCP with a Content-Length, the sendfile path.
 func TestSlowReaderOfAPlainMissGetsItAll(t *testing.T) {
 	data := randomBytes(sendChunk+sendChunk/2, 9)
-	o := newOrigin(t, content(string(data)))
-	g := newGateway(t)
-	g.handler.ProgressTimeout = 300 * time.Millisecond
-	g.setRules("bkt", fetchRule(o.URL))
-	srv := reviewServer(t, g.handler, false)
-	c, err := smallRcvbufDialer().Dial("tcp", srv.Listener.Addr().String())
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = fmt.Fprintf(c, "GET /bkt/slow HTTP/1.1\r\nHost: gw\r\n\r\n")
-	require.NoError(t, err)
-	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 64<<10), nil)
-	require.NoError(t, err)
-	got, err := slowRead(resp.Body, len(data)+1)
-	if err == io.EOF {
-		err = nil
-	}
-	require.NoError(t, err, "after %d of %d bytes", len(got), len(data))
-	assert.True(t, bytes.Equal(data, got))
+	slowMiss(t, data, content(string(data)), false)
 }
