@@ -80,7 +80,7 @@ func ExampleLoad_errors() {
 	// rule 1, sourceUrl
 	// rule 2, resource
 	// bucketMirroringConfiguration[0].mode: "mirror" is not fetch or redirect
-	// bucketMirroringConfiguration[1].sourceUrl: address 169.254.169.254 is in 169.254.0.0/16, which is not publicly routable (loopback, private, link-local, metadata or special-purpose); private origins are not allowed
+	// bucketMirroringConfiguration[1].sourceUrl: address 169.254.169.254 is in 169.254.0.0/16, which is not publicly routable (loopback, private, link-local, metadata or special-purpose); private origins are not allowed without -allow-private-origins (Compiler.AllowPrivateOrigins)
 	// bucketMirroringConfiguration[2].resource: "a/b/*" covers keys that bucketMirroringConfiguration[0].resource ("a/*") covers too; BOS does not allow rules whose prefixes and suffixes include each other
 }
 

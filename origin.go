@@ -177,10 +177,10 @@ func parseAuthority(a string, allowPrivate bool) (host, port, reason string) {
 	}
 	if addr.IsValid() {
 		if block, bad := NonRoutable(addr); bad {
-			return "", "", fmt.Sprintf("address %s is in %s, which is not publicly routable (loopback, private, link-local, metadata or special-purpose); private origins are not allowed", host, block)
+			return "", "", fmt.Sprintf("address %s is in %s, which is not publicly routable (loopback, private, link-local, metadata or special-purpose); private origins are not allowed without -allow-private-origins (Compiler.AllowPrivateOrigins)", host, block)
 		}
 	} else if isLocalName(host) {
-		return "", "", fmt.Sprintf("host %q names this machine or its local network; private origins are not allowed", host)
+		return "", "", fmt.Sprintf("host %q names this machine or its local network; private origins are not allowed without -allow-private-origins (Compiler.AllowPrivateOrigins)", host)
 	}
 	return host, port, ""
 }

@@ -10,14 +10,35 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"sync/atomic"
 )
 
 // Credentials are a gateway's keys: each access key's secret, the
 // bucket-name globs it is scoped to (none: every bucket), and what it may
 // do there. The zero value holds no key, so every signed request is
-// refused.
+// refused. Replace swaps the keys of a Credentials in use (a reload).
 type Credentials struct {
-	keys map[string]*key
+	keys atomic.Pointer[map[string]*key]
+}
+
+// keySet is the keys in force: each method takes it once, so that a
+// request is judged by one set even across a Replace.
+func (c *Credentials) keySet() map[string]*key {
+	if c == nil {
+		return nil
+	}
+	if m := c.keys.Load(); m != nil {
+		return *m
+	}
+	return nil
+}
+
+// Replace puts next's keys in force in c, at once: a request checked
+// after it sees only next's keys, one checked before only the old ones
+// (a SIGHUP reload, docs/SERVING.md §5).
+func (c *Credentials) Replace(next *Credentials) {
+	keys := next.keySet()
+	c.keys.Store(&keys)
 }
 
 type key struct {
@@ -55,7 +76,7 @@ func ParseCredentials(data []byte) (*Credentials, error) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
-	c := &Credentials{keys: make(map[string]*key, len(raw))}
+	keys := make(map[string]*key, len(raw))
 	for id, v := range raw {
 		k, err := parseKey(v)
 		if err == nil && (id == "" || k.secret == "") {
@@ -64,8 +85,10 @@ func ParseCredentials(data []byte) (*Credentials, error) {
 		if err != nil {
 			return nil, fmt.Errorf("credentials: key %q: %w", id, err)
 		}
-		c.keys[id] = k
+		keys[id] = k
 	}
+	c := &Credentials{}
+	c.keys.Store(&keys)
 	return c, nil
 }
 
@@ -120,15 +143,12 @@ func LoadCredentials(file string) (*Credentials, error) {
 // Empty reports whether there are no keys: then no request can be
 // signed, and every configuration request is refused with 403
 // (docs/SERVING.md §4.3).
-func (c *Credentials) Empty() bool { return c == nil || len(c.keys) == 0 }
+func (c *Credentials) Empty() bool { return len(c.keySet()) == 0 }
 
 // Secret returns an access key's secret; ok is false for an unknown key.
 // One secret serves every signature scheme.
 func (c *Credentials) Secret(id string) (string, bool) {
-	if c == nil {
-		return "", false
-	}
-	k, ok := c.keys[id]
+	k, ok := c.keySet()[id]
 	if !ok {
 		return "", false
 	}
@@ -137,21 +157,18 @@ func (c *Credentials) Secret(id string) (string, bool) {
 
 // MayConfigure reports whether an access key may configure a bucket.
 func (c *Credentials) MayConfigure(id, bucket string) bool {
-	return c.inScope(id, bucket) && c.keys[id].access == Configure
+	k := c.keySet()[id]
+	return k != nil && k.inScope(bucket) && k.access == Configure
 }
 
 // MayRead reports whether an access key may read a bucket's objects.
-func (c *Credentials) MayRead(id, bucket string) bool { return c.inScope(id, bucket) }
+func (c *Credentials) MayRead(id, bucket string) bool {
+	k := c.keySet()[id]
+	return k != nil && k.inScope(bucket)
+}
 
-// inScope reports whether a known key's scope covers a bucket.
-func (c *Credentials) inScope(id, bucket string) bool {
-	if c == nil {
-		return false
-	}
-	k, ok := c.keys[id]
-	if !ok {
-		return false
-	}
+// inScope reports whether the key's scope covers a bucket.
+func (k *key) inScope(bucket string) bool {
 	if len(k.buckets) == 0 {
 		return true
 	}

@@ -74,3 +74,26 @@ func TestAccessLevels(t *testing.T) {
 	assert.False(t, none.MayRead("R", "a-1"))
 	assert.True(t, none.Empty())
 }
+
+// Replace puts another file's keys in force in the Credentials handlers
+// hold: the old keys are gone at once, the new ones known, and an empty
+// set refuses every key.
+func TestReplaceSwapsTheKeys(t *testing.T) {
+	c, err := ParseCredentials([]byte(`{"OLD": "old-secret"}`))
+	require.NoError(t, err)
+	next, err := ParseCredentials([]byte(`{"NEW": {"secret": "new-secret", "buckets": ["tenant-*"], "access": "read"}}`))
+	require.NoError(t, err)
+	c.Replace(next)
+	_, ok := c.Secret("OLD")
+	assert.False(t, ok)
+	secret, ok := c.Secret("NEW")
+	assert.True(t, ok)
+	assert.Equal(t, "new-secret", secret)
+	assert.True(t, c.MayRead("NEW", "tenant-a"))
+	assert.False(t, c.MayConfigure("NEW", "tenant-a"))
+	assert.False(t, c.MayRead("NEW", "other"))
+	c.Replace(nil)
+	assert.True(t, c.Empty())
+	var zero Credentials
+	assert.True(t, zero.Empty(), "the zero value holds no key")
+}

@@ -286,9 +286,10 @@ start_servers() {
   start_nginx "$dir/cache" "$cache_port"
   server_pid[proxy_cache]=$nginx_pid base_url[proxy_cache]="http://127.0.0.1:$cache_port/"
   printf '{"source_site": "http://127.0.0.1:%s"}\n' "$origin_port" >"$dir/rules.json"
+  # -access-log off: the proxies log nothing either (access_log off).
   # shellcheck disable=SC2086 # MIRROR_FLAGS is a list of flags
   "$MIRROR" serve -data "$dir/mirror" -listen 127.0.0.1:0 -bucket "bench=$dir/rules.json" \
-    -allow-private-origins $MIRROR_FLAGS 2>"$dir/mirror.log" &
+    -allow-private-origins -access-log off $MIRROR_FLAGS 2>"$dir/mirror.log" &
   server_pid[mirror]=$!
   pids+=("${server_pid[mirror]}")
   local i addr=""

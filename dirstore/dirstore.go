@@ -70,6 +70,9 @@ type Store struct {
 	noSync bool
 	// w is the write path's state: durability, group commit (sync.go).
 	w writeState
+	// space keeps the store under Options.MaxSize (evict.go); nil when
+	// there is no cap.
+	space *space
 }
 
 // maxCachedDirs bounds the directories a DirStore keeps open.
@@ -88,6 +91,7 @@ func open(dir string, o Options) (*Store, error) {
 		durable: map[string]*atomic.Bool{"config": new(atomic.Bool), "acl": new(atomic.Bool), "cors": new(atomic.Bool)},
 		w:       writeState{fsync: o.Fsync}}
 	s.openLive()
+	s.startSpace(o.MaxSize)
 	go func() {
 		defer close(s.swept)
 		_, _ = s.sweep()
@@ -144,6 +148,7 @@ func (s *Store) sweep() (removed int, err error) {
 func (s *Store) Close() error {
 	s.closing.Store(true)
 	<-s.swept
+	s.stopSpace()
 	s.flushAll()
 	s.closeIndex()
 	s.dirs.Range(func(_, r any) bool {
@@ -198,6 +203,10 @@ type dirMeta struct {
 	LastModified time.Time   `json:"lastModified"`
 	Header       http.Header `json:"header,omitempty"`
 	StorageClass string      `json:"storageClass,omitempty"`
+	// The validators and age of docs/SERVING.md §3.9.
+	OriginETag     string    `json:"originETag,omitempty"`
+	OriginModified bool      `json:"originModified,omitempty"`
+	Fetched        time.Time `json:"fetched,omitzero"`
 }
 
 const (
@@ -339,7 +348,8 @@ func (u *dirUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 		modified = time.Now().UTC()
 	}
 	m := dirMeta{Key: []byte(u.key), Size: info.Size, ETag: info.ETag, LastModified: modified,
-		Header: info.Header, StorageClass: info.StorageClass}
+		Header: info.Header, StorageClass: info.StorageClass, OriginETag: info.OriginETag, OriginModified: info.OriginModified,
+		Fetched: info.Fetched.UTC()}
 	meta, err := json.Marshal(m)
 	if err != nil {
 		u.abort()
@@ -368,6 +378,7 @@ func (u *dirUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 		return err
 	}
 	u.committed = true
+	u.s.space.committed(u.name, u.n+int64(len(trailer))) // evict.go
 	u.s.indexCommit(u.dir, u.name, u.f, &m)
 	return u.s.syncObjectDir(u.dir)
 }

@@ -26,6 +26,9 @@ import (
 
 // indexEntry is what a listing says of a key.
 type indexEntry struct {
+	// gone makes the entry a deletion of its key (delete.go): a log
+	// record, never a listed entry.
+	gone  bool
 	key   string
 	size  int64
 	etag  string
@@ -411,7 +414,7 @@ func (b *bucketIndex) tail(size int64, mtime time.Time) error {
 		return nil
 	}
 	n, cut, err := readRecords(io.NewSectionReader(b.f, b.off, size-b.off), func(e indexEntry) {
-		b.tree.ReplaceOrInsert(e)
+		applyEntry(b.tree, e)
 	})
 	if n > 0 {
 		b.off += n
@@ -503,30 +506,7 @@ func (s *Store) appendCommit(bucket, dir, name string, f *os.File, m *dirMeta) (
 	if err != nil {
 		return err
 	}
-	e := entryOf(m)
-	var rec []byte
-	for i := 0; ; i++ {
-		if rec, err = appendRecord(rec[:0], e); err != nil {
-			return err
-		}
-		// One write: O_APPEND puts it whole after every other.
-		if _, err := lf.Write(rec); err != nil {
-			return err
-		}
-		now, err := d.Stat(name)
-		if err != nil {
-			return err
-		}
-		if os.SameFile(now, mine) {
-			return nil
-		}
-		if i == maxReindex {
-			return errors.New("dirstore: the key is committed again and again while it is indexed")
-		}
-		if e, mine, err = readEntry(d, name); err != nil {
-			return err
-		}
-	}
+	return appendSettled(lf, d, name, entryOf(m), mine) // delete.go
 }
 
 // readEntry reads the index entry of the object file name in d.

@@ -11,12 +11,17 @@ import (
 )
 
 // The key index's log format (docs/SERVING.md §2, "The key index"): a
-// header naming what the file is, then records, each a put of one key:
+// header naming what the file is, then records, each a put or a
+// deletion of one key:
 //
 //	record: u32 body length | u32 CRC-32C of the body | body
 //	body:   0x01 | uvarint len, key | uvarint size | uvarint len, etag |
 //	        varint seconds, uvarint nanoseconds of LastModified |
 //	        uvarint len, storage class
+//	    or  0x02 | uvarint len, key (a deletion, delete.go)
+//
+// A reader of a release before deletions takes 0x02 for corruption and
+// rebuilds the log from the objects' files, which is right.
 //
 // All integers are big-endian or varints. A later record of a key
 // replaces an earlier one. Records are appended with O_APPEND by every
@@ -35,6 +40,7 @@ const (
 	logHeaderLen    = len(logMagic)
 	recordHeaderLen = 8
 	recordPut       = 1
+	recordDelete    = 2
 	// maxRecordLen bounds a record's body: an object's metadata, key
 	// included, fits in maxDirMetaLen of JSON, so any committed key fits.
 	maxRecordLen = maxDirMetaLen + 64
@@ -50,6 +56,10 @@ var (
 func appendRecord(dst []byte, e indexEntry) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, make([]byte, recordHeaderLen)...)
+	if e.gone {
+		dst = appendString(append(dst, recordDelete), e.key)
+		return sealRecord(dst, start)
+	}
 	dst = append(dst, recordPut)
 	dst = appendString(dst, e.key)
 	dst = binary.AppendUvarint(dst, uint64(e.size))
@@ -57,8 +67,16 @@ func appendRecord(dst []byte, e indexEntry) ([]byte, error) {
 	dst = binary.AppendVarint(dst, e.mod.Unix())
 	dst = binary.AppendUvarint(dst, uint64(e.mod.Nanosecond()))
 	dst = appendString(dst, e.class)
+	if e.size < 0 {
+		return dst[:start], errors.New("dirstore: an object too large to index")
+	}
+	return sealRecord(dst, start)
+}
+
+// sealRecord fills in the header of the record that starts at dst[start].
+func sealRecord(dst []byte, start int) ([]byte, error) {
 	body := dst[start+recordHeaderLen:]
-	if len(body) > maxRecordLen || e.size < 0 {
+	if len(body) > maxRecordLen {
 		return dst[:start], errors.New("dirstore: an object too large to index")
 	}
 	binary.BigEndian.PutUint32(dst[start:], uint32(len(body)))
@@ -71,10 +89,19 @@ func appendString(dst []byte, s string) []byte {
 }
 
 // decodeRecord reads a record's body, which its checksum vouched for;
-// anything but exactly one well-formed put is corruption, never a panic.
+// anything but exactly one well-formed put or deletion is corruption,
+// never a panic.
 func decodeRecord(body []byte) (indexEntry, error) {
 	d := decoder{buf: body}
-	if op := d.byte(); op != recordPut {
+	switch d.byte() {
+	case recordPut:
+	case recordDelete:
+		e := indexEntry{gone: true, key: d.string()}
+		if d.bad || len(d.buf) != 0 {
+			return indexEntry{}, errCorruptLog
+		}
+		return e, nil
+	default:
 		return indexEntry{}, errCorruptLog
 	}
 	var e indexEntry

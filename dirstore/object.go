@@ -76,6 +76,7 @@ func (s *Store) Open(_ context.Context, bucket, key string) (pull.Object, error)
 	}
 	o := &dirObject{f: f, info: e.info}
 	o.SectionReader = *io.NewSectionReader(f, 0, e.info.Size)
+	s.space.used(name) // evict.go: a hit is a use
 	return o, nil
 }
 
@@ -142,7 +143,8 @@ func readDirMetaAt(f io.ReaderAt, size int64) (*dirMeta, error) {
 }
 
 func (m *dirMeta) info() pull.ObjectInfo {
-	return pull.ObjectInfo{Size: m.Size, ETag: m.ETag, LastModified: m.LastModified, Header: m.Header, StorageClass: m.StorageClass}
+	return pull.ObjectInfo{Size: m.Size, ETag: m.ETag, LastModified: m.LastModified, Header: m.Header, StorageClass: m.StorageClass,
+		OriginETag: m.OriginETag, OriginModified: m.OriginModified, Fetched: m.Fetched}
 }
 
 // dirObject is an open object: its file, read at offsets, and its

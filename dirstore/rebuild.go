@@ -128,7 +128,7 @@ func (s *Store) build(ctx context.Context, b *bucketIndex) error {
 		return errLogReplaced
 	}
 	_, cut, err := readRecords(io.NewSectionReader(j, int64(logHeaderLen), st.Size()-int64(logHeaderLen)), func(e indexEntry) {
-		tree.ReplaceOrInsert(e)
+		applyEntry(tree, e)
 	})
 	if err != nil {
 		return err

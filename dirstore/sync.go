@@ -65,6 +65,10 @@ type Options struct {
 	// Fsync is how durable a commit makes an object: FsyncCommit (the
 	// zero value) or FsyncNone.
 	Fsync Fsync
+	// MaxSize caps the bytes of the store's object files: past it, the
+	// objects used least recently are removed (docs/SERVING.md §2.3).
+	// Zero, the default, is no cap.
+	MaxSize int64
 }
 
 // writeState is the write path's part of a Store.

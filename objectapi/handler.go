@@ -27,6 +27,7 @@ import (
 	"github.com/mirrorkit/mirror"
 	"github.com/mirrorkit/mirror/bucketconfig"
 	"github.com/mirrorkit/mirror/internal/httpapi"
+	"github.com/mirrorkit/mirror/internal/requestlog"
 	"github.com/mirrorkit/mirror/pull"
 )
 
@@ -93,6 +94,11 @@ type Handler struct {
 	// a client that stops reading is dropped then, and what its answer
 	// held goes back to the pool, while its fetch goes on.
 	ProgressTimeout time.Duration
+	// MaxAge, when set, gives a bucket's maximum age: a stored object
+	// fetched longer ago than that is revalidated with its origin before
+	// it is served (docs/SERVING.md §3.9). Nil, or 0 for a bucket: never,
+	// as the providers' mirrors never refresh.
+	MaxAge func(bucket string) time.Duration
 
 	once    sync.Once
 	fetcher *pull.Fetcher
@@ -167,6 +173,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		router = httpapi.Router{}
 	}
 	bucket, key := router.Route(r)
+	rec := requestlog.FromContext(r.Context())
+	rec.SetObject(bucket, key)
 	if bucket == "" && key == "" && !router.VirtualHost(r) {
 		h.serveService(w, r, e, own)
 		return
@@ -185,9 +193,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.preflight(w, r, e, bucket) // cors.go: unsigned, even of a private bucket
 		return
 	}
+	if h.servePurge(w, r, e, own, bucket, key) { // purge.go: DELETE, POST ?delete
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		e.Failf(httpapi.MethodNotAllowed, "this gateway is a read-only mirror: GET and HEAD only")
+		w.Header().Set("Allow", "GET, HEAD, DELETE")
+		e.Failf(httpapi.MethodNotAllowed, "this gateway is a mirror: GET and HEAD, and DELETE to purge")
 		return
 	}
 	ctx := r.Context()
@@ -217,11 +228,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case err == nil:
+		if d := h.staleDecision(r, eng, bucket, key, obj); d != nil {
+			rec.SetOutcome("revalidated")
+			h.fetch(w, r, e, bucket, key, d, sandbox, obj)
+			obj.Close()
+			return
+		}
+		rec.SetOutcome("hit")
 		h.serveObject(w, r, obj, sandbox)
 		obj.Close()
 		return
 	case !errors.Is(err, pull.ErrNotFound):
 		h.internal(e, "reading the store", err)
+		return
+	}
+	if onlyIfCached(r.Header) {
+		rec.SetOutcome("not_cached")
+		notCached(e) // onlyifcached.go: never the engine, an origin or a fetch
 		return
 	}
 	if eng == nil {
@@ -252,11 +275,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.Failf(httpapi.InvalidObjectName, err.Error())
 		return
 	case d.Mode == mirror.ModeRedirect:
+		rec.SetOutcome("redirect")
 		w.Header().Set("Location", d.URLs[0])
 		w.WriteHeader(d.RedirectCode)
 		return
 	}
-	h.fetch(w, r, e, bucket, key, d, sandbox)
+	rec.SetOutcome("miss")
+	h.fetch(w, r, e, bucket, key, d, sandbox, nil)
 }
 
 // hostNamesBucket reports whether a request's Host names, under the
@@ -546,15 +571,33 @@ func satisfiableRange(r *http.Request) bool {
 	return true
 }
 
-// fetch answers a miss that a fetch rule covers.
-func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, bucket, key string, d *mirror.Decision, sandbox bool) {
+// fetch answers a miss that a fetch rule covers, or, with stale, a hit
+// on an object to revalidate (freshness.go): the origin's 200 is streamed
+// as a miss's, its 304 answered as a hit, and its failures but 404 with
+// the stale object.
+func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply, bucket, key string, d *mirror.Decision, sandbox bool,
+	stale pull.Object) {
 	ctx := r.Context()
-	dl, err := h.fetcherOf().Fetch(ctx, bucket, key, d)
+	var dl *pull.Download
+	var err error
+	if stale != nil {
+		dl, err = h.fetcherOf().Revalidate(ctx, bucket, key, d, stale.Info())
+		if err != nil && servedStale(err) {
+			requestlog.FromContext(ctx).SetOutcome("stale")
+			h.serveObject(w, r, stale, sandbox)
+			return
+		}
+	} else {
+		dl, err = h.fetcherOf().Fetch(ctx, bucket, key, d)
+	}
 	if err != nil {
 		h.fetchError(w, e, bucket, key, err)
 		return
 	}
 	defer dl.Close()
+	if dl.Joined {
+		requestlog.FromContext(ctx).SetOutcome("joined")
+	}
 	single, off, n := singleRange(r.Header.Get("Range"), dl.Info.Size)
 	small := dl.Info.ETag == "" && dl.Info.Size >= 0 && dl.Info.Size <= h.SmallObject
 	asHit := dl.Stored || small || conditional(r.Header) || (r.Header.Get("Range") != "" && !single)

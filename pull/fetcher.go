@@ -17,6 +17,7 @@ import (
 	"github.com/mirrorkit/mirror/internal/tmpfile"
 
 	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/internal/requestlog"
 )
 
 // The defaults of a Fetcher's zero fields; mirror serve's flags use them.
@@ -159,6 +160,12 @@ func (f *Fetcher) init() {
 //
 // The error is a *FetchError or ctx's.
 func (f *Fetcher) Fetch(ctx context.Context, bucket, key string, d *mirror.Decision) (*Download, error) {
+	return f.begin(ctx, bucket, key, d, nil)
+}
+
+// begin joins or starts the flight of (bucket, key): a fetch, or, with
+// stale, a revalidation of the stored object stale describes.
+func (f *Fetcher) begin(ctx context.Context, bucket, key string, d *mirror.Decision, stale *ObjectInfo) (*Download, error) {
 	if d == nil || d.Mode != mirror.ModeFetch || len(d.Origins) == 0 {
 		return nil, errors.New("pull: Fetch needs a fetch decision")
 	}
@@ -187,10 +194,11 @@ func (f *Fetcher) Fetch(ctx context.Context, bucket, key string, d *mirror.Decis
 			return nil, &FetchError{Outcome: OutcomeSlowDown, Message: full}
 		}
 		fl = newFlight(k)
+		fl.stale = stale
 		f.flights[k] = fl
 		f.perBucket[bucket]++
 		f.running.Add(1)
-		go f.run(fl, d)
+		go f.run(fl, d, requestlog.ID(ctx))
 	}
 	fl.hold()
 	f.mu.Unlock()
@@ -225,12 +233,12 @@ func (f *Fetcher) Running() int {
 
 // run is one flight, from the first origin request to the commit, on a
 // context of its own.
-func (f *Fetcher) run(fl *flight, d *mirror.Decision) {
+func (f *Fetcher) run(fl *flight, d *mirror.Decision, requestID string) {
 	defer f.running.Done()
 	ctx, cancel := context.WithTimeout(f.shutdown, f.fetchTimeout())
 	defer cancel()
 	began := time.Now()
-	res := FetchResult{Bucket: fl.key.bucket, Key: fl.key.key, Rule: d.Rule}
+	res := FetchResult{Bucket: fl.key.bucket, Key: fl.key.key, Rule: d.Rule, RequestID: requestID}
 	release, err := f.fetch(ctx, fl, d, &res)
 	res.Duration = time.Since(began)
 	res.Err = err
@@ -248,11 +256,16 @@ func (f *Fetcher) run(fl *flight, d *mirror.Decision) {
 	// A fetch that ends is forgotten before any client hears of it, so
 	// that the next GET starts afresh (or, after a commit, hits).
 	f.mu.Lock()
-	delete(f.flights, fl.key)
+	// A purge may have detached it (delete.go): then its 404 is not
+	// remembered either.
+	attached := f.flights[fl.key] == fl
+	if attached {
+		delete(f.flights, fl.key)
+	}
 	if f.perBucket[fl.key.bucket]--; f.perBucket[fl.key.bucket] == 0 {
 		delete(f.perBucket, fl.key.bucket)
 	}
-	if res.Outcome == OutcomeNotFound && f.NegativeTTL > 0 {
+	if attached && res.Outcome == OutcomeNotFound && f.NegativeTTL > 0 {
 		f.remember404(fl.key)
 	}
 	f.mu.Unlock()
@@ -260,11 +273,14 @@ func (f *Fetcher) run(fl *flight, d *mirror.Decision) {
 	stored := fl.stored
 	fl.mu.Unlock()
 	fl.end(err, release)
-	if stored {
+	switch {
+	case stored && res.Status != http.StatusNotModified:
 		return // nothing was fetched
+	case stored && err == nil:
+		res.Outcome = OutcomeNotModified
 	}
 	f.Hooks.fetch(res)
-	attrs := []slog.Attr{slog.String("bucket", res.Bucket), slog.String("key", res.Key), slog.Int("rule", res.Rule),
+	attrs := []slog.Attr{slog.String("request_id", res.RequestID), slog.String("bucket", res.Bucket), slog.String("key", res.Key), slog.Int("rule", res.Rule),
 		slog.String("origin", res.Origin), slog.Int("status", res.Status), slog.Int64("bytes", res.Bytes),
 		slog.Duration("duration", res.Duration), slog.String("outcome", string(res.Outcome))}
 	if err != nil {
@@ -277,24 +293,34 @@ func (f *Fetcher) run(fl *flight, d *mirror.Decision) {
 // answers into the store. It returns what frees the spool.
 func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res *FetchResult) (release func(), err error) {
 	// The object may have been committed between the caller's store
-	// lookup and this flight: then there is nothing to fetch.
+	// lookup and this flight (or revalidated since it was found stale):
+	// then there is nothing to fetch.
 	if obj, err := f.Store.Open(ctx, fl.key.bucket, fl.key.key); err == nil {
+		fresh := fl.stale == nil || obj.Info().Fetched.After(fl.stale.Fetched)
 		obj.Close()
-		fl.mu.Lock()
-		fl.stored = true
-		fl.mu.Unlock()
-		return nil, nil
+		if fresh {
+			fl.mu.Lock()
+			fl.stored = true
+			fl.mu.Unlock()
+			return nil, nil
+		}
 	}
 	began := time.Now()
 	// The idle timer cancels bodyCtx: that is what unblocks a read from an
 	// origin that stopped sending.
 	bodyCtx, cancelBody := context.WithCancel(ctx)
 	defer cancelBody()
-	resp, err := f.ask(bodyCtx, fl.key.bucket, d, res)
+	resp, err := f.ask(bodyCtx, fl.key.bucket, d, conditional(fl.stale), res)
 	if err != nil {
+		if fl.stale != nil {
+			f.gone(ctx, fl, err)
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotModified {
+		return nil, f.refresh(ctx, fl, began)
+	}
 	if resp.ContentLength > f.maxObjectSize() {
 		return nil, &FetchError{Outcome: OutcomeTooLarge,
 			Message: fmt.Sprintf("the origin's object is %d bytes, more than the %d this gateway stores", resp.ContentLength, f.maxObjectSize())}
@@ -309,7 +335,8 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 		return nil, &FetchError{Outcome: OutcomeStoreErr, Message: "no spool: " + err.Error()}
 	}
 	info := ObjectInfo{Size: resp.ContentLength, Header: keptHeaders(resp.Header), StorageClass: d.StorageClass,
-		LastModified: lastModified(resp.Header, began), ETag: promisedETag(resp.Header)}
+		ETag: promisedETag(resp.Header), OriginETag: originETag(resp.Header), Fetched: began.UTC()}
+	info.LastModified, info.OriginModified = lastModified(resp.Header, began)
 	info.Header.Set("Content-Type", info.ContentType())
 	fl.start(info, spool, spoolFile)
 
@@ -323,9 +350,9 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 		return release, err
 	}
 	info.Size, info.ETag = n, hex.EncodeToString(digest)
-	if err := upload.Commit(ctx, info); err != nil {
+	if err := f.commit(ctx, fl, upload, info); err != nil { // delete.go: unless purged
 		upload.Abort()
-		return release, &FetchError{Outcome: OutcomeStoreErr, Message: "the store could not commit the object: " + err.Error()}
+		return release, err
 	}
 	fl.mu.Lock()
 	fl.info.Size, fl.info.ETag = n, info.ETag
@@ -334,16 +361,17 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 }
 
 // lastModified is the origin's Last-Modified when it is a valid date not
-// in the future, else when the fetch began, in whole seconds (HTTP's).
-func lastModified(h http.Header, began time.Time) time.Time {
+// in the future (fromOrigin), else when the fetch began, in whole seconds
+// (HTTP's).
+func lastModified(h http.Header, began time.Time) (t time.Time, fromOrigin bool) {
 	// A missing header is not parsed: a failed http.ParseTime allocates
 	// an error for each of its three layouts.
 	if v := h.Get("Last-Modified"); v != "" {
 		if t, err := http.ParseTime(v); err == nil && !t.After(began) {
-			return t.UTC()
+			return t.UTC(), true
 		}
 	}
-	return began.UTC().Truncate(time.Second)
+	return began.UTC().Truncate(time.Second), false
 }
 
 // promisedETag is the ETag the object will have when the origin sent a

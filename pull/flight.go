@@ -37,6 +37,15 @@ type flight struct {
 	stored    bool  // the object was in the store already: read it there
 	holders   int   // Downloads not yet closed: the spool stays while there are any
 	release   func()
+
+	// commitMu is held by the commit and by a purge of the key, which
+	// sets purged: the flight then commits nothing (delete.go).
+	commitMu sync.Mutex
+	purged   bool
+
+	// stale is the stored object's info when the flight revalidates it
+	// (revalidate.go), nil for a fetch of a miss.
+	stale *ObjectInfo
 }
 
 // flightKey names a flight: one per (bucket, key), as the store holds one

@@ -27,6 +27,9 @@ type FetchResult struct {
 	Duration    time.Duration
 	Outcome     Outcome
 	Err         error // nil when stored
+	// RequestID is the id of the request that started the fetch, when
+	// it came through an access log (internal/requestlog).
+	RequestID string
 }
 
 // OriginResult describes one origin request.

@@ -28,7 +28,7 @@ type GuardError struct {
 }
 
 func (e *GuardError) Error() string {
-	return fmt.Sprintf("dial guard: %s is in %s, which is not publicly routable; private origins are not allowed", e.Addr, e.Block)
+	return fmt.Sprintf("dial guard: %s is in %s, which is not publicly routable; private origins are not allowed without -allow-private-origins (Fetcher.AllowPrivateOrigins)", e.Addr, e.Block)
 }
 
 // guardControl refuses, on the socket about to connect, any address in
@@ -96,7 +96,9 @@ func (f *Fetcher) newTransport() *http.Transport {
 // byte, by a dial, TLS or guard error, no headers in time, or 429, 500,
 // 502, 503 or 504. A 404 is the answer, and any other status ends the
 // fetch; redirects are not followed.
-func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, res *FetchResult) (*http.Response, error) {
+//
+// With cond (a revalidation's validators), a 304 is an answer too.
+func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, cond http.Header, res *FetchResult) (*http.Response, error) {
 	var last string
 	for i := range d.Origins {
 		o := &d.Origins[i]
@@ -105,6 +107,9 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, re
 		if err != nil {
 			last = fmt.Sprintf("%s: %v", o, err)
 			continue
+		}
+		for name, v := range cond {
+			req.Header[name] = v
 		}
 		began := time.Now()
 		resp, err := f.transport.RoundTrip(req)
@@ -118,14 +123,14 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, re
 			last = fmt.Sprintf("%s: %v", o, err)
 			continue
 		}
-		switch status {
-		case http.StatusOK:
+		switch {
+		case status == http.StatusOK, status == http.StatusNotModified && cond != nil:
 			return resp, nil
-		case http.StatusNotFound:
+		case status == http.StatusNotFound:
 			resp.Body.Close()
 			return nil, &FetchError{Outcome: OutcomeNotFound, Message: fmt.Sprintf("the origin %s has no such object", o)}
-		case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-			http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		case status == http.StatusTooManyRequests, status == http.StatusInternalServerError, status == http.StatusBadGateway,
+			status == http.StatusServiceUnavailable, status == http.StatusGatewayTimeout:
 			resp.Body.Close()
 			last = fmt.Sprintf("%s answered %s", o, resp.Status)
 			continue

@@ -14,6 +14,9 @@ const (
 	OutcomeBadDigest Outcome = "bad_digest" // Content-MD5 did not match
 	OutcomeStoreErr  Outcome = "store_error"
 	OutcomeSlowDown  Outcome = "slow_down" // refused: MaxFetches were running
+	// OutcomeNotModified ends a revalidation the origin answered 304:
+	// the stored object is kept (docs/SERVING.md §3.9).
+	OutcomeNotModified Outcome = "not_modified"
 )
 
 // FetchError is why a fetch gave no object: its Outcome, which a gateway

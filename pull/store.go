@@ -79,6 +79,18 @@ type ObjectInfo struct {
 	Header http.Header
 	// StorageClass is the decision's storage class, "" when unset.
 	StorageClass string
+	// OriginETag is the ETag the origin sent, as sent (quotes and all),
+	// when it is printable ASCII of at most 256 bytes, else "": with
+	// LastModified (when OriginModified) it is what a revalidation asks
+	// the origin about (docs/SERVING.md §3.9).
+	OriginETag string
+	// OriginModified reports whether LastModified is the origin's own
+	// Last-Modified, rather than when the fetch began.
+	OriginModified bool
+	// Fetched is when the object's bytes were last known to be the
+	// origin's: when its fetch began, or its last revalidation. Zero for
+	// an object stored before it was recorded.
+	Fetched time.Time
 }
 
 // KeptHeaders are the origin response headers stored with an object and

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/minio/minio-go/v7"
@@ -156,6 +157,11 @@ const (
 	// served it on the miss (the origin's, or when its fetch began): S3's
 	// own is the time of the PUT.
 	metaLastModified = "Mirror-Last-Modified"
+	// metaOriginETag, metaOriginModified and metaFetched are the
+	// validators and age of docs/SERVING.md §3.9.
+	metaOriginETag     = "Mirror-Origin-Etag"
+	metaOriginModified = "Mirror-Origin-Modified"
+	metaFetched        = "Mirror-Fetched"
 )
 
 // MaxConfigSize is the largest configuration document a Store keeps
@@ -234,8 +240,13 @@ func objectInfo(i minio.ObjectInfo) pull.ObjectInfo {
 	if t, err := http.ParseTime(i.UserMetadata[metaLastModified]); err == nil {
 		modified = t
 	}
-	return pull.ObjectInfo{Size: i.Size, ETag: etag, LastModified: modified, Header: h,
-		StorageClass: i.UserMetadata[metaStorageClass]}
+	info := pull.ObjectInfo{Size: i.Size, ETag: etag, LastModified: modified, Header: h,
+		StorageClass: i.UserMetadata[metaStorageClass], OriginETag: i.UserMetadata[metaOriginETag],
+		OriginModified: i.UserMetadata[metaOriginModified] != ""}
+	if t, err := time.Parse(time.RFC3339Nano, i.UserMetadata[metaFetched]); err == nil {
+		info.Fetched = t
+	}
+	return info
 }
 
 func (s *Store) core() minio.Core { return minio.Core{Client: s.client} }
@@ -332,6 +343,15 @@ func (u *upload) Commit(ctx context.Context, info pull.ObjectInfo) error {
 	}
 	if !info.LastModified.IsZero() {
 		opts.UserMetadata[metaLastModified] = info.LastModified.UTC().Format(http.TimeFormat)
+	}
+	if info.OriginETag != "" {
+		opts.UserMetadata[metaOriginETag] = info.OriginETag // printable ASCII (pull)
+	}
+	if info.OriginModified {
+		opts.UserMetadata[metaOriginModified] = "1"
+	}
+	if !info.Fetched.IsZero() {
+		opts.UserMetadata[metaFetched] = info.Fetched.UTC().Format(time.RFC3339Nano)
 	}
 	put := func(name string) error {
 		_, err := u.s.client.PutObject(ctx, u.s.bucket, name, io.NewSectionReader(u.f, 0, u.n), u.n, opts)

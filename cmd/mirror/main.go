@@ -6,6 +6,8 @@
 //	mirror explain -rules FILE [-query Q] [-H 'Name: value']... [-json] KEY
 //	mirror lint -rules FILE [-json]
 //	mirror serve -data DIR [-listen ADDR] [-bucket NAME=FILE]... [flags]
+//	mirror purge (-data DIR|s3://BUCKET[/PREFIX] | -url GATEWAY) -bucket B (-prefix P | -all | KEY...)
+//	mirror warm -bucket B (-data DIR|-url URL) [-keys FILE|-] [-from-log FILE] [flags]
 //	mirror version
 //
 // eval reads one JSON request per line, {"key": "...", "query": "...",
@@ -18,7 +20,9 @@
 // line each, with exit status 1 when there are any. -rules - reads the document from standard input (for eval, the
 // requests follow it there). A document that does not compile gives every
 // problem on standard error, one per line, and exit status 2. serve runs
-// the gateway of docs/SERVING.md until SIGINT or SIGTERM.
+// the gateway of docs/SERVING.md until SIGINT or SIGTERM. warm pulls a
+// list of keys into a gateway's store ahead of their first reader
+// (docs/SERVING.md §6).
 package main
 
 import (
@@ -51,6 +55,10 @@ commands:
          exit status 1 when there are warnings
   serve  -data DIR [-listen ADDR] [-bucket NAME=FILE]... [flags]
          run a mirror gateway: serve stored objects, fetch missing ones from their origins
+  purge  (-data DIR|s3://BUCKET[/PREFIX] | -url GATEWAY) -bucket B (-prefix P | -all | KEY...)
+         remove stored objects, so that the next GET pulls them again
+  warm   -bucket B (-data DIR|-url URL) [-keys FILE|-] [-from-log FILE] [flags]
+         pull keys into the store ahead of their readers, as misses would; resumable
   version
          print the module version, the VCS revision and the Go version of this binary (also: -version)
 
@@ -71,6 +79,8 @@ var commands = []command{
 	{"explain", explainFlags},
 	{"lint", lintFlags},
 	{"serve", serveFlags},
+	{"purge", purgeFlags}, // purge.go
+	{"warm", warmFlags},
 	{"version", versionFlags},
 }
 

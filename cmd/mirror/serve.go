@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +25,7 @@ import (
 	"github.com/mirrorkit/mirror/configapi"
 	"github.com/mirrorkit/mirror/dirstore"
 	"github.com/mirrorkit/mirror/internal/httpapi"
+	"github.com/mirrorkit/mirror/internal/requestlog"
 	"github.com/mirrorkit/mirror/objectapi"
 	"github.com/mirrorkit/mirror/pull"
 	"github.com/mirrorkit/mirror/s3store"
@@ -86,7 +87,10 @@ type serveConfig struct {
 	smallObject            bytesFlag
 	errors                 string
 	logFormat              string
+	accessLog              string
+	maxAge                 maxAges
 	fsync                  dirstore.Fsync
+	maxSize                bytesFlag
 	readHeader, idleClient time.Duration
 }
 
@@ -123,10 +127,13 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.BoolVar(&c.headNoFetch, "head-no-fetch", false, "a HEAD of a missing key never fetches: 404 NoSuchKey (by default it pulls, as a GET would)")
 	fs.DurationVar(&c.headWait, "head-wait", objectapi.DefaultHeadWait, "longest a HEAD of a miss whose ETag is not known before its body waits for the commit, to answer with the ETag (0: no wait)")
 	fs.DurationVar(&c.progress, "progress-timeout", objectapi.DefaultProgressTimeout, "longest one write to a client may block before the client is dropped")
+	fs.Var(&c.maxAge, "max-age", "`NAME=DURATION`: revalidate bucket NAME's stored objects older than DURATION with their origin (conditional GET) before serving them; NAME * for every bucket (repeatable; default: never, as the providers)")
 	fs.DurationVar(&c.fetcher.NegativeTTL, "negative-ttl", 0, "remember an origin's 404 this long (0: not at all)")
 	fs.DurationVar(&c.grace, "grace", defaultGrace, "on SIGINT or SIGTERM, how long running fetches may take to finish")
 	fs.DurationVar(&c.drain, "drain", 0, "on SIGINT or SIGTERM, how long to go on serving while /-/ready says 503, so that load balancers stop sending first (a second signal ends it)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log lines as json or text")
+	fs.StringVar(&c.accessLog, "access-log", "-", "one line per request: - (standard error, with the other lines), off, or a `file` to append to (reopened on SIGHUP)")
+	fs.Var(&c.maxSize, "max-size", "cap a directory store's object files at these decimal `bytes`, evicting the least recently used objects past it, as nginx's max_size (default: no cap; an S3 store is capped by its own lifecycle rules)")
 	fs.Var(&c.fsync, "fsync", "`mode` of a directory store's commits: commit (the default: an object is synced before it is acknowledged, concurrent commits sharing their directory syncs) or none (nothing synced, as nginx's proxy_store: a power cut may lose acknowledged objects; one left damaged is fetched again, never served)")
 	c.readHeader, c.idleClient = readHeaderTimeout, clientIdleTimeout
 	return func(e *env) int { return serve(e, c) }
@@ -156,7 +163,7 @@ func openStore(ctx context.Context, c *serveConfig) (gatewayStore, func(), error
 	if strings.Contains(c.data, "://") {
 		return nil, nil, fmt.Errorf("-data %q: want a directory or s3://BUCKET[/PREFIX]", c.data)
 	}
-	st, err := dirstore.OpenWith(c.data, dirstore.Options{Fsync: c.fsync})
+	st, err := dirstore.OpenWith(c.data, dirstore.Options{Fsync: c.fsync, MaxSize: int64(c.maxSize)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -195,6 +202,10 @@ func serve(e *env, c *serveConfig) int {
 		e.errorf("-negative-ttl and -max-bucket-fetches must not be negative, and -max-fetches and -min-rate must be positive")
 		return 2
 	}
+	if c.maxSize != 0 && strings.Contains(c.data, "://") {
+		e.errorf("-max-size is for a directory -data: cap an S3 store with its own lifecycle rules (docs/SERVING.md §2.3)")
+		return 2
+	}
 	if c.fsync != dirstore.FsyncCommit && strings.Contains(c.data, "://") {
 		e.errorf("-fsync %v is for a directory -data: an S3 store's durability is its server's", c.fsync)
 		return 2
@@ -205,17 +216,26 @@ func serve(e *env, c *serveConfig) int {
 		e.errorf("-errors %q is not s3, bos, qingstor or json", c.errors)
 		return 2
 	}
-	var handler slog.Handler
+	var newHandler func(io.Writer) slog.Handler
 	switch c.logFormat {
 	case "json":
-		handler = slog.NewJSONHandler(e.stderr, nil)
+		newHandler = func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) }
 	case "text":
-		handler = slog.NewTextHandler(e.stderr, nil)
+		newHandler = func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }
 	default:
 		e.errorf("-log-format %q is not json or text", c.logFormat)
 		return 2
 	}
+	handler := newHandler(e.stderr)
 	logger := slog.New(handler)
+	accessLogger, accessFile, err := accessLogger(c.accessLog, e.stderr, newHandler)
+	if err != nil {
+		e.errorf("%v", err)
+		return 2
+	}
+	if accessFile != nil {
+		defer accessFile.Close()
+	}
 
 	resolve := map[string]string{}
 	for _, r := range c.resolve {
@@ -226,24 +246,18 @@ func serve(e *env, c *serveConfig) int {
 		}
 		resolve[hostport] = addr
 	}
-	var bosCreds map[string]*pull.BOSCredentials
-	if c.bosCredentials != "" {
-		data, err := os.ReadFile(c.bosCredentials)
-		if err == nil {
-			err = json.Unmarshal(data, &bosCreds)
-		}
-		if err != nil {
-			e.errorf("-bos-origin-credentials: %v", err)
-			return 2
-		}
+	buckets, err := parseBucketFlags(c.buckets)
+	if err != nil {
+		e.errorf("%v", err)
+		return 2
 	}
-	var creds *access.Credentials
+	fl := &files{buckets: buckets, credentials: c.credentials, bosFile: c.bosCredentials, cert: c.tlsCert, certKey: c.tlsKey}
 	if c.credentials != "" {
-		var err error
-		if creds, err = access.LoadCredentials(c.credentials); err != nil {
-			e.errorf("-credentials: %v", err)
-			return 2
-		}
+		fl.creds = &access.Credentials{}
+	}
+	if err := fl.loadSecrets(); err != nil {
+		e.errorf("%v", err)
+		return 2
 	}
 	store, closeStore, err := openStore(context.Background(), c)
 	if err != nil {
@@ -256,22 +270,34 @@ func serve(e *env, c *serveConfig) int {
 	f := &c.fetcher
 	f.Store, f.AllowPrivateOrigins, f.Resolve, f.Logger = store, c.allowPrivate, resolve, logger
 	f.MaxObjectSize, f.BOSInsecureHTTP = int64(c.maxObjectSize), c.bosInsecureHTTP
-	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
-	objects := &objectapi.Handler{Fetcher: f, Registry: registry, Credentials: creds, Domain: c.domain,
+	f.BOSCredentials = fl.bosCredentials
+	objects := &objectapi.Handler{Fetcher: f, Registry: registry, Credentials: fl.creds, Domain: c.domain,
 		Logger: logger, ProgressTimeout: c.progress, NoHeadFetch: c.headNoFetch, Errors: c.errors,
 		SmallObject: int64(c.smallObject), HeadWait: c.headWait}
+	if len(c.maxAge) > 0 {
+		objects.MaxAge = c.maxAge.of
+	}
 	if c.headWait == 0 {
 		objects.HeadWait = -1 // the Handler's zero is its default
 	}
-	configs := &configapi.Handler{Registry: registry, Credentials: creds, Domain: c.domain, Logger: logger}
+	configs := &configapi.Handler{Registry: registry, Credentials: fl.creds, Domain: c.domain, Logger: logger}
 	m := newMetrics(f)
 	m.wire(f, objects, registry)
+	m.wireStore(store, c.maxSize > 0) // evict.go
 	// The ready line comes first on standard error (docs/SERVING.md §5):
 	// the configurations -bucket stores are logged after it.
 	registry.Logger = slog.New(slog.DiscardHandler)
-	loaded, code := loadBuckets(e, registry, c.buckets)
-	if code != 0 {
-		return code
+	fl.registry = registry
+	startBuckets, err := fl.readBuckets(true)
+	if err == nil {
+		// Logged after the ready line, below.
+		err = fl.putBuckets(context.Background(), startBuckets)
+	}
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			e.errorf("%s", line)
+		}
+		return 2
 	}
 	if code := loadPolicies(e, registry, c.acls); code != 0 {
 		return code
@@ -284,21 +310,21 @@ func serve(e *env, c *serveConfig) int {
 	if p, ok := store.(pinger); ok {
 		probe.store = p
 	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if probe.serve(w, r) {
 			return
 		}
 		if configapi.IsConfigRequest(r) {
+			rec := requestlog.FromContext(r.Context())
+			rec.SetObject(httpapi.Router{Domain: c.domain}.Route(r))
+			rec.SetOutcome("config")
 			configs.ServeHTTP(w, r)
 			return
 		}
 		objects.ServeHTTP(w, r)
 	})
-	if c.tlsCert != "" {
-		if _, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey); err != nil {
-			e.errorf("-tls-cert/-tls-key: %v", err)
-			return 2
-		}
+	if accessLogger != nil {
+		h = &requestlog.Handler{Next: h, Logger: accessLogger}
 	}
 	var metricsLn net.Listener
 	if c.metrics != "" {
@@ -324,9 +350,16 @@ func serve(e *env, c *serveConfig) int {
 	ln = httpapi.HoldingListener(ln)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: c.readHeader, IdleTimeout: c.idleClient, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn), ConnContext: httpapi.HoldingConnContext}
+	if c.tlsCert != "" {
+		// The certificate in force, which SIGHUP may replace.
+		srv.TLSConfig = &tls.Config{GetCertificate: fl.certificate}
+	}
 	// Signals are ours before anyone can know we are ready.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	scheme := "http"
 	if c.tlsCert != "" {
 		scheme = "https"
@@ -335,8 +368,12 @@ func serve(e *env, c *serveConfig) int {
 	fmt.Fprintf(e.stderr, "listening on %s://%s\n", scheme, ln.Addr())
 	build := thisBuild()
 	logger.Info("build", "version", build.version, "revision", build.revision, "modified", build.modified, "go", build.goVersion)
-	for _, b := range loaded {
-		logger.Info("configuration", "bucket", b[0], "file", b[1], "op", "put")
+	for _, b := range startBuckets {
+		if bf := fl.buckets[b.i]; b.doc != nil {
+			logger.Info("configuration", "bucket", bf.name, "file", bf.file, "op", "put")
+		} else {
+			logger.Info("configuration", "bucket", bf.name, "op", "delete")
+		}
 	}
 	if metricsLn != nil {
 		logger.Info("metrics", "url", "http://"+metricsLn.Addr().String()+"/metrics")
@@ -344,16 +381,26 @@ func serve(e *env, c *serveConfig) int {
 	served := make(chan error, 1)
 	go func() {
 		if c.tlsCert != "" {
-			served <- srv.ServeTLS(ln, c.tlsCert, c.tlsKey)
+			served <- srv.ServeTLS(ln, "", "")
 		} else {
 			served <- srv.Serve(ln)
 		}
 	}()
-	select {
-	case err := <-served:
-		e.errorf("%v", err)
-		return 1
-	case <-ctx.Done():
+	for running := true; running; {
+		select {
+		case err := <-served:
+			e.errorf("%v", err)
+			return 1
+		case <-hup:
+			if accessFile != nil {
+				if err := accessFile.reopen(); err != nil {
+					logger.Error("reopening the access log", "error", err.Error())
+				}
+			}
+			fl.reload(ctx, logger)
+		case <-ctx.Done():
+			running = false
+		}
 	}
 	probe.stopping.Store(true)
 	if c.drain > 0 {
@@ -409,33 +456,6 @@ func parseResolve(v string) (hostport, addr string, ok bool) {
 		return "", "", false
 	}
 	return net.JoinHostPort(strings.ToLower(strings.Trim(host, "[]")), port), ip.String(), true
-}
-
-// loadBuckets stores each -bucket NAME=FILE as NAME's configuration, as a
-// PUT through the matching API would (a native document is stored too;
-// both APIs' GETs then answer "none set" for it).
-// It returns each bucket and file it stored.
-func loadBuckets(e *env, registry *bucketconfig.Registry, buckets []string) (loaded [][2]string, code int) {
-	for _, b := range buckets {
-		name, file, ok := strings.Cut(b, "=")
-		if !ok || !mirror.ValidBucket(name) {
-			e.errorf("-bucket %q: want NAME=FILE with a valid bucket name", b)
-			return nil, 2
-		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			e.errorf("%v", err)
-			return nil, 2
-		}
-		if err := registry.Put(context.Background(), name, mirror.FormatAuto, data); err != nil {
-			for _, line := range strings.Split(err.Error(), "\n") {
-				e.errorf("%s: %s", file, line)
-			}
-			return nil, 2
-		}
-		loaded = append(loaded, [2]string{name, file})
-	}
-	return loaded, 0
 }
 
 // loadPolicies stores each -acl NAME=POLICY as NAME's read policy.

@@ -192,6 +192,10 @@ func TestServeFlags(t *testing.T) {
 		{"serve", "-data", t.TempDir(), "-max-fetches", "-1"},
 		{"serve", "-data", t.TempDir(), "-idle-timeout", "-1s"},
 		{"serve", "-data", t.TempDir(), "-resolve", "host:0:1.2.3.4"},
+		{"serve", "-data", t.TempDir(), "-max-age", "my-bucket=0s"},
+		{"serve", "-data", t.TempDir(), "-max-age", "Bad_Name=1h"},
+		{"serve", "-data", t.TempDir(), "-max-age", "*=1h", "-max-age", "*=2h"},
+		{"serve", "-data", t.TempDir(), "-access-log", "/nonexistent-dir/access.log"},
 	} {
 		code, _, errOut := runCmd(t, "", args...)
 		assert.Equal(t, 2, code, args)

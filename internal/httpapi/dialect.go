@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/mirrorkit/mirror/internal/requestlog"
 )
 
 // A Dialect is how one API answers: the header its request id goes in,
@@ -37,6 +39,7 @@ func (d *Dialect) Answer(f Failure) Answer { return d.table[f] }
 func (d *Dialect) Start(w http.ResponseWriter, r *http.Request) *Reply {
 	id := NewRequestID()
 	w.Header().Set(d.RequestIDHeader, id)
+	requestlog.FromContext(r.Context()).SetID(id)
 	return &Reply{d: d, w: w, r: r, ID: id}
 }
 
@@ -53,6 +56,7 @@ type Reply struct {
 // headers without the body.
 func (rp *Reply) Fail(e *Error) {
 	a := rp.d.table[e.Failure]
+	requestlog.FromContext(rp.r.Context()).SetCode(a.Code)
 	body := rp.d.body(a.Code, e.Message, rp.ID, rp.r)
 	h := rp.w.Header()
 	h.Set("Content-Type", rp.d.ContentType)

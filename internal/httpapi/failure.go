@@ -62,6 +62,10 @@ const (
 	// CORSForbidden: no CORS rule of the bucket allows a preflight.
 	CORSForbidden
 
+	// NotCached: a read asked only for a stored object (Cache-Control:
+	// only-if-cached) and none is stored (docs/SERVING.md §1).
+	NotCached
+
 	numFailures
 )
 

@@ -49,5 +49,8 @@ var QingStor = &Dialect{
 		MalformedXML:            {http.StatusBadRequest, "invalid_request"},
 		NoSuchCORSConfiguration: {http.StatusNotFound, "cors_not_configured"},
 		CORSForbidden:           {http.StatusForbidden, "permission_denied"},
+
+		// QingStor has none: RFC 9111's status, in its style.
+		NotCached: {http.StatusGatewayTimeout, "object_not_cached"},
 	}),
 }

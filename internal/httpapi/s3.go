@@ -29,6 +29,9 @@ var s3Answers = map[Failure]Answer{
 	// S3's codes for CORS; BOS documents none of its own for them.
 	NoSuchCORSConfiguration: {http.StatusNotFound, "NoSuchCORSConfiguration"},
 	CORSForbidden:           {http.StatusForbidden, "AccessForbidden"},
+	// S3 has no code for it: RFC 9111 §5.2.1.7's status, with a name of
+	// ours in S3's style.
+	NotCached: {http.StatusGatewayTimeout, "NotCached"},
 }
 
 // s3Table is S3's table with an API's own answers over it.

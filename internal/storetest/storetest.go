@@ -141,6 +141,24 @@ func checkRoundTrip(ctx context.Context, r *report, s pull.Store) {
 			r.fail("round trip %q: LastModified %v is not the commit's time", c.name, info.LastModified)
 		}
 	}
+	// The validators and age of a revalidation (docs/SERVING.md §3.9)
+	// round-trip, to the nanosecond of the fetch time; an object
+	// committed without them reads back without them.
+	fetched := time.Date(2026, 12, 7, 1, 2, 3, 456789, time.UTC)
+	validated := pull.ObjectInfo{ETag: "e", OriginETag: `W/"origin-1"`, OriginModified: true, Fetched: fetched,
+		LastModified: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if err := Put(ctx, s, b, "validators", "v", validated); err != nil {
+		r.fail("validators: commit: %v", err)
+	} else if _, info, err := Get(ctx, s, b, "validators"); err != nil {
+		r.fail("validators: %v", err)
+	} else if info.OriginETag != validated.OriginETag || !info.OriginModified || !info.Fetched.Equal(fetched) ||
+		!info.LastModified.Equal(validated.LastModified) {
+		r.fail("validators: read back %q %v %v %v, committed %q true %v %v", info.OriginETag, info.OriginModified, info.Fetched,
+			info.LastModified, validated.OriginETag, fetched, validated.LastModified)
+	}
+	if _, info, err := Get(ctx, s, b, "meta/nothing"); err != nil || (info.OriginETag != "" || info.OriginModified || !info.Fetched.IsZero()) {
+		r.fail("validators: an object committed without them reads back %q %v %v", info.OriginETag, info.OriginModified, info.Fetched)
+	}
 	// An object is read at any offset.
 	if err := Put(ctx, s, b, "seek", "0123456789", pull.ObjectInfo{ETag: "e"}); err != nil {
 		r.fail("seek: commit: %v", err)

@@ -1,0 +1,42 @@
+package objectapi
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/mirrorkit/mirror"
+	"github.com/mirrorkit/mirror/pull"
+)
+
+// staleDecision gives the fetch decision to revalidate a stored object
+// with, or nil when it is served as it is (docs/SERVING.md §3.9): when its
+// bucket has no maximum age or it is younger, when the request may not
+// reach an origin (only-if-cached, a HEAD under NoHeadFetch, the loop
+// marker), or when the bucket's rules no longer fetch its key (no rules,
+// no rule, a redirect): nothing then could replace it.
+func (h *Handler) staleDecision(r *http.Request, eng *mirror.Engine, bucket, key string, obj pull.Object) *mirror.Decision {
+	if h.MaxAge == nil || eng == nil || !pull.Stale(obj.Info(), h.MaxAge(bucket), time.Now()) {
+		return nil
+	}
+	if onlyIfCached(r.Header) || fromMirror(r.Header) || r.Method == http.MethodHead && h.NoHeadFetch {
+		return nil
+	}
+	d, err := eng.Resolve(&mirror.Request{Key: key, RawQuery: r.URL.RawQuery, Header: r.Header})
+	if err != nil || d.Mode != mirror.ModeFetch {
+		return nil
+	}
+	return d
+}
+
+// servedStale reports whether a failed revalidation leaves the stored
+// object to be served: every failure but the origin's 404 (which removed
+// it) and a purge, as RFC 5861's stale-if-error would have it. A slow
+// or failing origin never turns a stored object into an error.
+func servedStale(err error) bool {
+	var fe *pull.FetchError
+	if errors.As(err, &fe) {
+		return fe.Outcome != pull.OutcomeNotFound && fe.Outcome != pull.OutcomePurged
+	}
+	return true // the client's context ended, or a store error
+}
