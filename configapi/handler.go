@@ -44,7 +44,7 @@ type Handler struct {
 	// Now is the clock signatures are judged by (nil: time.Now).
 	Now func() time.Time
 
-	seen seenWrites // QingStor writes' signatures (replay.go)
+	seen httpapi.SeenWrites // writes' signatures (internal/httpapi/replay.go)
 }
 
 // IsConfigRequest reports whether a request is for a configuration API:
@@ -190,7 +190,7 @@ func (h *Handler) writeOnce(w http.ResponseWriter, r *http.Request, rp *httpapi.
 		rp.Failf(httpapi.AccessDenied, "a configuration is written by a request signed in its Authorization header, never by a presigned URL")
 		return
 	}
-	done, e := h.seen.replay(sig, r.Method, what, h.now())
+	done, e := h.seen.Replay(sig, r.Method, what, h.now())
 	switch {
 	case e != nil:
 		rp.Fail(e)
@@ -199,7 +199,7 @@ func (h *Handler) writeOnce(w http.ResponseWriter, r *http.Request, rp *httpapi.
 	case write():
 		answerWrite(w, r.Method)
 	default:
-		h.seen.forget(sig)
+		h.seen.Forget(sig)
 	}
 }
 

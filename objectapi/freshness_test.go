@@ -215,3 +215,33 @@ func TestRevalidationValidators(t *testing.T) {
 	assert.Empty(t, reqs[3].Header.Get("If-None-Match"))
 	assert.Empty(t, reqs[3].Header.Get("If-Modified-Since"), "no date of the origin's own to ask about")
 }
+
+// A 304 is an answer only to a revalidation that asked something: an
+// origin that answers 304 to a plain GET (the object had no validators)
+// has failed, and the stale object is served, its age unchanged (found in
+// review).
+func TestA304ToAPlainGETIsNoRevalidation(t *testing.T) {
+	var n atomic.Int64
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) > 1 {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		_, _ = w.Write([]byte("plain"))
+	})
+	g := newGateway(t)
+	g.setRules("bkt", fetchRule(o.URL+"/"))
+	b, err := body(g.do("GET", "/bkt/k"))
+	require.NoError(t, err)
+	require.Equal(t, "plain", b)
+	_, before, _ := g.stored("bkt", "k")
+	g.handler.MaxAge = func(string) time.Duration { return 1 }
+	resp := g.do("GET", "/bkt/k")
+	b, err = body(resp)
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "plain", b, "served stale")
+	_, after, _ := g.stored("bkt", "k")
+	assert.Equal(t, before.Fetched, after.Fetched, "its age did not start again")
+	assert.NotContains(t, g.fetchLogs.String(), "outcome=not_modified")
+}

@@ -101,6 +101,7 @@ type Handler struct {
 	MaxAge func(bucket string) time.Duration
 
 	once    sync.Once
+	seen    httpapi.SeenWrites // purges whose bodies only a CRC signs (purge.go)
 	fetcher *pull.Fetcher
 	store   pull.Store
 }
@@ -875,6 +876,7 @@ var outcomeMessages = map[pull.Outcome]string{
 	pull.OutcomeBadDigest: "the origin's body did not match its Content-MD5",
 	pull.OutcomeStoreErr:  "the object could not be stored",
 	pull.OutcomeSlowDown:  "this gateway is fetching as much as it may; try again",
+	pull.OutcomePurged:    "the object was purged while it was fetched; try again",
 }
 
 // outcomeFailure is how a fetch's outcome is answered: the origin's 404

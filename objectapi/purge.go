@@ -140,7 +140,8 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, e *httpa
 		e.Failf(httpapi.NotImplemented, "DeleteObjects is S3's: sign it with Signature V4")
 		return
 	}
-	if fail := deleteBodySigned(r); fail != nil {
+	crcOnly, fail := deleteBodySigned(r)
+	if fail != nil {
 		e.Fail(fail)
 		return
 	}
@@ -156,6 +157,14 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, e *httpa
 	if fail := deleteBodyMatches(r, body); fail != nil {
 		e.Fail(fail)
 		return
+	}
+	if crcOnly {
+		// The same purge sent again purges again, which is harmless; a
+		// captured signature with another body is refused.
+		if _, fail := h.seen.Replay(r.Header.Get("Authorization"), r.Method, body, time.Now()); fail != nil {
+			e.Fail(fail)
+			return
+		}
 	}
 	requestlog.FromContext(r.Context()).SetOutcome("purge")
 	var req deleteRequest
@@ -191,16 +200,25 @@ const unsignedPayload = "UNSIGNED-PAYLOAD"
 // requires, each with how to compute it: Content-MD5 and the flexible
 // checksums that SDKs send instead since 2025 (aws-cli and
 // aws-sdk-go-v2 send x-amz-checksum-crc32 for DeleteObjects).
+//
+// A CRC is an integrity check anyone can match with another body (found
+// in review): a purge signed over a CRC alone is taken only over TLS,
+// where nobody on the path can swap its body, as aws-cli and
+// aws-sdk-go-v2 sign over HTTPS (UNSIGNED-PAYLOAD and
+// x-amz-checksum-crc32); and its signature is remembered with its body,
+// so that a captured one is refused with another
+// (internal/httpapi.SeenWrites).
 var checksumHeaders = []struct {
-	name string
-	hash func() hash.Hash
+	name    string
+	hash    func() hash.Hash
+	binding bool
 }{
-	{"Content-Md5", md5.New},
-	{"X-Amz-Checksum-Crc32", func() hash.Hash { return crc32.NewIEEE() }},
-	{"X-Amz-Checksum-Crc32c", func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) }},
-	{"X-Amz-Checksum-Crc64nvme", func() hash.Hash { return crc64nvme.New() }},
-	{"X-Amz-Checksum-Sha1", sha1.New},
-	{"X-Amz-Checksum-Sha256", sha256.New},
+	{"Content-Md5", md5.New, true},
+	{"X-Amz-Checksum-Crc32", func() hash.Hash { return crc32.NewIEEE() }, false},
+	{"X-Amz-Checksum-Crc32c", func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) }, false},
+	{"X-Amz-Checksum-Crc64nvme", func() hash.Hash { return crc64nvme.New() }, false},
+	{"X-Amz-Checksum-Sha1", sha1.New, true},
+	{"X-Amz-Checksum-Sha256", sha256.New, true},
 }
 
 // deleteBodySigned requires the signature to cover the body, as every
@@ -208,18 +226,28 @@ var checksumHeaders = []struct {
 // x-amz-content-sha256 holding the body's SHA-256, or a signed digest
 // header. A signature that leaves the body out could carry other keys
 // while it is good.
-func deleteBodySigned(r *http.Request) *httpapi.Error {
+//
+// crcOnly reports a body that only a signed CRC stands for: the caller
+// holds its signature to that body (SeenWrites).
+func deleteBodySigned(r *http.Request) (crcOnly bool, _ *httpapi.Error) {
 	if r.Header.Get("X-Amz-Content-Sha256") != unsignedPayload {
-		return nil
+		return false, nil
 	}
 	signed := signature.SignedHeaders(r)
 	for _, c := range checksumHeaders {
 		if r.Header.Get(c.name) != "" && slices.Contains(signed, strings.ToLower(c.name)) {
-			return nil
+			if c.binding {
+				return false, nil
+			}
+			crcOnly = true
 		}
 	}
-	return httpapi.Fail(httpapi.MalformedAuthorization,
-		"the Authorization header is invalid: a purge must sign its body, in x-amz-content-sha256 or a signed digest header")
+	if crcOnly && r.TLS != nil {
+		return true, nil
+	}
+	return false, httpapi.Fail(httpapi.MalformedAuthorization,
+		"the Authorization header is invalid: a purge must sign its body, in x-amz-content-sha256 or a signed Content-MD5, "+
+			"x-amz-checksum-sha256 or x-amz-checksum-sha1 (a signed CRC is taken over HTTPS only)")
 }
 
 // deleteBodyMatches checks the body against x-amz-content-sha256 (which

@@ -98,6 +98,10 @@ type Fetcher struct {
 	mu        sync.Mutex
 	flights   map[flightKey]*flight
 	perBucket map[string]int // running fetches of each bucket
+	// inFlight counts the running fetches, those a purge detached from
+	// flights included: they hold their slot until they end (found in
+	// review: len(flights) let a purge free a slot early).
+	inFlight int
 	negative  map[flightKey]time.Time
 	// negativeSwept is the size of negative after its last sweep.
 	negativeSwept int
@@ -182,7 +186,7 @@ func (f *Fetcher) begin(ctx context.Context, bucket, key string, d *mirror.Decis
 	fl, joined := f.flights[k]
 	if !joined {
 		var full string
-		switch running, ofBucket := len(f.flights), f.perBucket[bucket]; {
+		switch running, ofBucket := f.inFlight, f.perBucket[bucket]; {
 		case running >= f.maxFetches():
 			full = fmt.Sprintf("%d fetches are running, the most this gateway runs at once", running)
 		case ofBucket >= f.maxBucketFetches():
@@ -197,6 +201,7 @@ func (f *Fetcher) begin(ctx context.Context, bucket, key string, d *mirror.Decis
 		fl.stale = stale
 		f.flights[k] = fl
 		f.perBucket[bucket]++
+		f.inFlight++
 		f.running.Add(1)
 		go f.run(fl, d, requestlog.ID(ctx))
 	}
@@ -228,7 +233,7 @@ func (f *Fetcher) Running() int {
 	f.init()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.flights)
+	return f.inFlight
 }
 
 // run is one flight, from the first origin request to the commit, on a
@@ -262,6 +267,7 @@ func (f *Fetcher) run(fl *flight, d *mirror.Decision, requestID string) {
 	if attached {
 		delete(f.flights, fl.key)
 	}
+	f.inFlight--
 	if f.perBucket[fl.key.bucket]--; f.perBucket[fl.key.bucket] == 0 {
 		delete(f.perBucket, fl.key.bucket)
 	}

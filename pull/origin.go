@@ -108,8 +108,13 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, co
 			last = fmt.Sprintf("%s: %v", o, err)
 			continue
 		}
-		for name, v := range cond {
-			req.Header[name] = v
+		if i == 0 {
+			// The validators are the primary's: a backup holding other
+			// bytes could answer 304 to its date (found in review). A
+			// backup's answer is a whole object, replacing the stored one.
+			for name, v := range cond {
+				req.Header[name] = v
+			}
 		}
 		began := time.Now()
 		resp, err := f.transport.RoundTrip(req)
@@ -124,7 +129,7 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, co
 			continue
 		}
 		switch {
-		case status == http.StatusOK, status == http.StatusNotModified && cond != nil:
+		case status == http.StatusOK, status == http.StatusNotModified && cond != nil && i == 0:
 			return resp, nil
 		case status == http.StatusNotFound:
 			resp.Body.Close()

@@ -32,10 +32,10 @@ func Stale(info ObjectInfo, maxAge time.Duration, now time.Time) bool {
 // conditional gives the validators a revalidation sends: the origin's
 // ETag (If-None-Match) and, when the origin gave it, its Last-Modified
 // (If-Modified-Since), which an origin ignores when it has the other, as
-// RFC 9110 §13.1.3 says. With neither, a revalidation is a plain GET:
-// the origin's answer replaces the object.
+// RFC 9110 §13.1.3 says. With neither, it is nil: a revalidation is then
+// a plain GET, and a 304 to it is no answer (found in review).
 func conditional(stale *ObjectInfo) http.Header {
-	if stale == nil {
+	if stale == nil || stale.OriginETag == "" && !stale.OriginModified {
 		return nil
 	}
 	h := http.Header{}
@@ -72,18 +72,20 @@ func originETag(h http.Header) string {
 // change an object's metadata alone). The flight's clients read it from
 // the store.
 func (f *Fetcher) refresh(ctx context.Context, fl *flight, began time.Time) error {
+	obj, err := f.Store.Open(ctx, fl.key.bucket, fl.key.key)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			// Purged meanwhile: nothing to keep, and nothing to read
+			// (found in review: answered 500 when marked stored).
+			return &FetchError{Outcome: OutcomePurged, Message: "the object was purged while it was revalidated"}
+		}
+		return &FetchError{Outcome: OutcomeStoreErr, Message: "the store could not read the object to keep: " + err.Error()}
+	}
 	defer func() {
 		fl.mu.Lock()
 		fl.stored = true
 		fl.mu.Unlock()
 	}()
-	obj, err := f.Store.Open(ctx, fl.key.bucket, fl.key.key)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil // purged meanwhile: nothing to keep
-		}
-		return &FetchError{Outcome: OutcomeStoreErr, Message: "the store could not read the object to keep: " + err.Error()}
-	}
 	defer obj.Close()
 	info := obj.Info()
 	if !info.Fetched.Equal(fl.stale.Fetched) || info.ETag != fl.stale.ETag {

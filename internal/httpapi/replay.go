@@ -1,11 +1,9 @@
-package configapi
+package httpapi
 
 import (
 	"crypto/sha256"
 	"sync"
 	"time"
-
-	"github.com/mirrorkit/mirror/internal/httpapi"
 )
 
 // A captured write could be sent again while its signature is good:
@@ -15,21 +13,23 @@ import (
 // private again reopens it). So a write's signature is remembered with
 // what it wrote, and a second write carrying it is refused when it would
 // write something else, and answered as done, without writing again, when
-// it is the same (docs/SERVING.md §4.3). The memory is per gateway.
+// it is the same (docs/SERVING.md §4.3). The memory is per gateway. A
+// purge whose body only a CRC binds to its signature is held to it too
+// (docs/SERVING.md §2.2).
 
 // seenFor is how long a write's signature is remembered: as long as any
 // header signature the APIs take stays good (a BCE timestamp up to
 // MaxClockSkew ahead, then its EXPIRE of up to an hour, judged with
 // MaxClockSkew again).
-const seenFor = 2*httpapi.MaxClockSkew + time.Hour
+const seenFor = 2*MaxClockSkew + time.Hour
 
 // maxSeenWrites bounds the remembered signatures: each costs about 150
 // bytes, and only a holder of a key can add one.
 const maxSeenWrites = 1 << 16
 
-// seenWrites remembers the signatures of the writes taken in the window
-// in which they could be replayed.
-type seenWrites struct {
+// SeenWrites remembers the signatures of the writes taken in the window
+// in which they could be replayed. The zero value is ready.
+type SeenWrites struct {
 	mu   sync.Mutex
 	seen map[string]seenWrite
 }
@@ -39,10 +39,10 @@ type seenWrite struct {
 	until time.Time
 }
 
-// replay says what to do with a write signed sig: done when the same
+// Replay says what to do with a write signed sig: done when the same
 // write was taken before, a refusal, or neither: then it is remembered,
-// and forget must be called if it fails.
-func (s *seenWrites) replay(sig, method string, body []byte, now time.Time) (done bool, e *httpapi.Error) {
+// and Forget must be called if it fails.
+func (s *SeenWrites) Replay(sig, method string, body []byte, now time.Time) (done bool, e *Error) {
 	h := sha256.New()
 	h.Write([]byte(method + "\n"))
 	h.Write(body)
@@ -57,7 +57,7 @@ func (s *seenWrites) replay(sig, method string, body []byte, now time.Time) (don
 		if w.what == what {
 			return true, nil
 		}
-		return false, httpapi.Fail(httpapi.AccessDenied, "this signature was already used for another write; sign each write afresh")
+		return false, Fail(AccessDenied, "this signature was already used for another write; sign each write afresh")
 	}
 	if len(s.seen) >= maxSeenWrites {
 		for k, w := range s.seen {
@@ -66,16 +66,16 @@ func (s *seenWrites) replay(sig, method string, body []byte, now time.Time) (don
 			}
 		}
 		if len(s.seen) >= maxSeenWrites {
-			return false, httpapi.Fail(httpapi.SlowDown, "too many configuration writes in the last 90 minutes; try again later")
+			return false, Fail(SlowDown, "too many signed writes in the last 90 minutes; try again later")
 		}
 	}
 	s.seen[sig] = seenWrite{what, now.Add(seenFor)}
 	return false, nil
 }
 
-// forget drops a signature whose write failed, so that the same write may
+// Forget drops a signature whose write failed, so that the same write may
 // be sent again.
-func (s *seenWrites) forget(sig string) {
+func (s *SeenWrites) Forget(sig string) {
 	s.mu.Lock()
 	delete(s.seen, sig)
 	s.mu.Unlock()
