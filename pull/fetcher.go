@@ -102,7 +102,7 @@ type Fetcher struct {
 	// flights included: they hold their slot until they end (found in
 	// review: len(flights) let a purge free a slot early).
 	inFlight int
-	negative  map[flightKey]time.Time
+	negative map[flightKey]time.Time
 	// negativeSwept is the size of negative after its last sweep.
 	negativeSwept int
 	running       sync.WaitGroup
