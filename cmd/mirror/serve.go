@@ -74,13 +74,9 @@ type serveConfig struct {
 	drain                  time.Duration
 	tlsCert, tlsKey        string
 	metrics                string
-	buckets, resolve, acls listFlag
+	originFlags            // originflags.go
+	buckets, acls          listFlag
 	cors                   listFlag // cors.go
-	allowPrivate           bool
-	bosCredentials         string
-	bosInsecureHTTP        bool
-	fetcher                pull.Fetcher
-	maxObjectSize          bytesFlag
 	grace, progress        time.Duration
 	headWait               time.Duration
 	headNoFetch            bool
@@ -96,6 +92,7 @@ type serveConfig struct {
 
 func serveFlags(fs *flag.FlagSet) func(*env) int {
 	c := &serveConfig{}
+	c.originFlags.register(fs)
 	fs.StringVar(&c.listen, "listen", defaultListen, "`address` to serve on (127.0.0.1:0 picks a free port)")
 	fs.StringVar(&c.data, "data", "", "the store: a `directory` (made if missing), or s3://BUCKET[/PREFIX] (endpoint from -s3-endpoint or AWS_ENDPOINT_URL, credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "the S3-compatible store's `URL` for -data s3://...")
@@ -108,19 +105,8 @@ func serveFlags(fs *flag.FlagSet) func(*env) int {
 	fs.StringVar(&c.tlsKey, "tls-key", "", "the private key `file` of -tls-cert")
 	fs.StringVar(&c.metrics, "metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics")
 	fs.StringVar(&c.domain, "domain", "", "serve BUCKET.`DOMAIN` virtual-host style too")
-	fs.BoolVar(&c.allowPrivate, "allow-private-origins", false, "allow loopback, private and other non-routable origins (rules and dial guard)")
-	fs.Var(&c.resolve, "resolve", "`HOST:PORT:ADDR`: dial ADDR for HOST:PORT, as curl --resolve (repeatable); the dial guard judges ADDR")
-	fs.StringVar(&c.bosCredentials, "bos-origin-credentials", "", `JSON `+"`file`"+` of bos:// origin credentials per gateway bucket: {"BUCKET": {"accessKeyId", "secretAccessKey", "endpoints", "buckets"}}`)
-	fs.BoolVar(&c.bosInsecureHTTP, "bos-insecure-http", false, "fetch bos:// origins over http (loopback tests only)")
-	fs.DurationVar(&c.fetcher.DialTimeout, "dial-timeout", pull.DefaultDialTimeout, "connect and TLS handshake timeout per origin")
-	fs.DurationVar(&c.fetcher.HeaderTimeout, "header-timeout", pull.DefaultHeaderTimeout, "wait for an origin's response headers")
-	fs.DurationVar(&c.fetcher.IdleTimeout, "idle-timeout", pull.DefaultIdleTimeout, "wait for the next body byte from an origin")
-	fs.DurationVar(&c.fetcher.FetchTimeout, "fetch-timeout", pull.DefaultFetchTimeout, "bound on a whole fetch")
-	c.maxObjectSize = pull.DefaultMaxObjectSize
-	fs.Var(&c.maxObjectSize, "max-object-size", "largest object fetched, in decimal `bytes`")
 	fs.IntVar(&c.fetcher.MaxFetches, "max-fetches", pull.DefaultMaxFetches, "most fetches running at once")
 	fs.IntVar(&c.fetcher.MaxBucketFetches, "max-bucket-fetches", 0, "most fetches of one bucket running at once (0: a quarter of -max-fetches, at least 1)")
-	fs.Int64Var(&c.fetcher.MinRate, "min-rate", pull.DefaultMinRate, "fewest `bytes` a second an origin may send, over each 30 s spent waiting for it")
 	fs.StringVar(&c.errors, "errors", "s3", "the dialect of object errors for requests that do not say theirs: s3 (XML), bos, qingstor or json")
 	c.smallObject = defaultSmallObject
 	fs.Var(&c.smallObject, "small-object", "a miss of at most these decimal `bytes` whose ETag the origin does not give (no Content-MD5) is answered once stored, with its ETag")
@@ -237,14 +223,10 @@ func serve(e *env, c *serveConfig) int {
 		defer accessFile.Close()
 	}
 
-	resolve := map[string]string{}
-	for _, r := range c.resolve {
-		hostport, addr, ok := parseResolve(r)
-		if !ok {
-			e.errorf("-resolve %q: want HOST:PORT:ADDR, an IPv6 address in brackets or not", r)
-			return 2
-		}
-		resolve[hostport] = addr
+	resolve, err := c.resolveMap()
+	if err != nil {
+		e.errorf("%v", err)
+		return 2
 	}
 	buckets, err := parseBucketFlags(c.buckets)
 	if err != nil {
@@ -267,10 +249,8 @@ func serve(e *env, c *serveConfig) int {
 	defer closeStore()
 	registry := &bucketconfig.Registry{Store: store, Compiler: mirror.Compiler{AllowPrivateOrigins: c.allowPrivate},
 		TTL: c.configTTL, Logger: logger}
-	f := &c.fetcher
-	f.Store, f.AllowPrivateOrigins, f.Resolve, f.Logger = store, c.allowPrivate, resolve, logger
-	f.MaxObjectSize, f.BOSInsecureHTTP = int64(c.maxObjectSize), c.bosInsecureHTTP
-	f.BOSCredentials = fl.bosCredentials
+	f := c.wire(store, resolve, fl.bosCredentials)
+	f.Logger = logger
 	objects := &objectapi.Handler{Fetcher: f, Registry: registry, Credentials: fl.creds, Domain: c.domain,
 		Logger: logger, ProgressTimeout: c.progress, NoHeadFetch: c.headNoFetch, Errors: c.errors,
 		SmallObject: int64(c.smallObject), HeadWait: c.headWait}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/mirrorkit/mirror"
 	"github.com/mirrorkit/mirror/dirstore"
-	"github.com/mirrorkit/mirror/pull"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -41,12 +40,7 @@ type warmConfig struct {
 	data, s3Endpoint string
 	bucketFile       string
 	fsync            dirstore.Fsync
-	allowPrivate     bool
-	resolve          listFlag
-	bosCredentials   string
-	bosInsecureHTTP  bool
-	fetcher          pull.Fetcher // the timeouts and the minimum rate
-	maxObjectSize    bytesFlag
+	originFlags      // originflags.go
 	concurrency      int
 	rate             float64
 	report, grace    time.Duration
@@ -68,17 +62,7 @@ func addWarmFlags(fs *flag.FlagSet, c *warmConfig) func(*env) int {
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "the S3-compatible store's `URL` for -data s3://...")
 	fs.StringVar(&c.bucketFile, "bucket-file", "", "the bucket's mirror configuration `file` (format auto-detected), instead of the one stored in -data; it is not stored")
 	fs.Var(&c.fsync, "fsync", "`mode` of a directory store's commits: commit or none, as mirror serve -fsync")
-	fs.BoolVar(&c.allowPrivate, "allow-private-origins", false, "allow loopback, private and other non-routable origins (rules and dial guard)")
-	fs.Var(&c.resolve, "resolve", "`HOST:PORT:ADDR`: dial ADDR for HOST:PORT, as curl --resolve (repeatable); the dial guard judges ADDR")
-	fs.StringVar(&c.bosCredentials, "bos-origin-credentials", "", "JSON `file` of bos:// origin credentials per gateway bucket, as mirror serve's")
-	fs.BoolVar(&c.bosInsecureHTTP, "bos-insecure-http", false, "fetch bos:// origins over http (loopback tests only)")
-	fs.DurationVar(&c.fetcher.DialTimeout, "dial-timeout", pull.DefaultDialTimeout, "connect and TLS handshake timeout per origin")
-	fs.DurationVar(&c.fetcher.HeaderTimeout, "header-timeout", pull.DefaultHeaderTimeout, "wait for an origin's response headers")
-	fs.DurationVar(&c.fetcher.IdleTimeout, "idle-timeout", pull.DefaultIdleTimeout, "wait for the next body byte from an origin")
-	fs.DurationVar(&c.fetcher.FetchTimeout, "fetch-timeout", pull.DefaultFetchTimeout, "bound on a whole fetch")
-	c.maxObjectSize = pull.DefaultMaxObjectSize
-	fs.Var(&c.maxObjectSize, "max-object-size", "largest object fetched, in decimal `bytes`")
-	fs.Int64Var(&c.fetcher.MinRate, "min-rate", pull.DefaultMinRate, "fewest `bytes` a second an origin may send, over each 30 s spent waiting for it")
+	c.originFlags.register(fs) // as serve's: a key is pulled as a miss is
 	fs.IntVar(&c.concurrency, "concurrency", defaultWarmConcurrency, "most keys pulled at once: at most this many origin requests (in-process) or gateway fetch slots (-url) at a time")
 	fs.Float64Var(&c.rate, "rate", 0, "most `keys` a second sent to the origin (or, with -url, to the gateway's fetch); 0: no limit")
 	fs.DurationVar(&c.report, "report", defaultWarmReport, "when standard error is not a terminal, print a progress line this often (0: none)")

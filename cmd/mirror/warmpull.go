@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,25 +39,15 @@ type storePuller struct {
 // else the one stored by serve); on failure it has said why and returns
 // the exit status.
 func newStorePuller(e *env, c *warmConfig, limit *limiter) (*storePuller, func(), int) {
-	resolve := map[string]string{}
-	for _, r := range c.resolve {
-		hostport, addr, ok := parseResolve(r)
-		if !ok {
-			e.errorf("-resolve %q: want HOST:PORT:ADDR, an IPv6 address in brackets or not", r)
-			return nil, nil, 2
-		}
-		resolve[hostport] = addr
+	resolve, err := c.resolveMap()
+	if err != nil {
+		e.errorf("%v", err)
+		return nil, nil, 2
 	}
-	var bosCreds map[string]*pull.BOSCredentials
-	if c.bosCredentials != "" {
-		data, err := os.ReadFile(c.bosCredentials)
-		if err == nil {
-			err = json.Unmarshal(data, &bosCreds)
-		}
-		if err != nil {
-			e.errorf("-bos-origin-credentials: %v", err)
-			return nil, nil, 2
-		}
+	secrets := &files{bosFile: c.bosCredentials} // read once: a warm is short
+	if err := secrets.loadSecrets(); err != nil {
+		e.errorf("%v", err)
+		return nil, nil, 2
 	}
 	compiler := mirror.Compiler{AllowPrivateOrigins: c.allowPrivate}
 	var fixed *mirror.Engine
@@ -102,10 +91,8 @@ func newStorePuller(e *env, c *warmConfig, limit *limiter) (*storePuller, func()
 	}
 	// The serve wiring; its slots are the warm's concurrency, so that a
 	// warm is never refused by its own Fetcher.
-	f := &c.fetcher
-	f.Store, f.AllowPrivateOrigins, f.Resolve, f.Logger = store, c.allowPrivate, resolve, quiet
-	f.MaxObjectSize, f.BOSInsecureHTTP = int64(c.maxObjectSize), c.bosInsecureHTTP
-	f.BOSCredentials = func(bucket string) *pull.BOSCredentials { return bosCreds[bucket] }
+	f := c.wire(store, resolve, secrets.bosCredentials)
+	f.Logger = quiet
 	f.MaxFetches, f.MaxBucketFetches = c.concurrency, c.concurrency
 	p.fetcher = f
 	return p, closeStore, 0
