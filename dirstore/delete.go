@@ -108,35 +108,11 @@ func (s *Store) removeObject(dir, name, key string) (removed bool, err error) {
 }
 
 // appendDelete appends the deletion of key, whose file name in d was just
-// unlinked, to its bucket's log, under the shared lock that keeps a
-// rebuild from replacing the log meanwhile, as appendCommit does.
+// unlinked, to its bucket's log, as appendCommit appends a commit.
 func (s *Store) appendDelete(bucket string, d *os.Root, name, key string) error {
-	lf, err := s.root.OpenFile(logPath(bucket), os.O_WRONLY|os.O_APPEND, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // no index: the listing that builds one will not find the file
-	}
-	if err != nil {
-		return err
-	}
-	defer func() { lf.Close() }()
-	lk, err := s.root.OpenFile(lockPath(bucket), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	defer lk.Close() // drops the lock
-	if err := lockShared(lk); err != nil {
-		return err
-	}
-	if st, err := s.root.Stat(logPath(bucket)); err != nil || !sameFile(lf, st) {
-		lf.Close()
-		if lf, err = s.root.OpenFile(logPath(bucket), os.O_WRONLY|os.O_APPEND, 0); errors.Is(err, fs.ErrNotExist) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-	}
-	s.idx.touch(bucket)
-	return appendSettled(lf, d, name, indexEntry{gone: true, key: key}, nil)
+	return s.withLog(bucket, func(lf *os.File) error {
+		return appendSettled(lf, d, name, indexEntry{gone: true, key: key}, nil)
+	})
 }
 
 // appendSettled appends e, the record of what the object file name in d

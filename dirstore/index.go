@@ -468,11 +468,28 @@ const maxReindex = 4
 // its append a commit looks at what the key's name holds now, and when it
 // is no longer its own file, appends what is there: the last record of a
 // key is always written after its last rename.
-func (s *Store) appendCommit(bucket, dir, name string, f *os.File, m *dirMeta) (err error) {
+func (s *Store) appendCommit(bucket, dir, name string, f *os.File, m *dirMeta) error {
+	return s.withLog(bucket, func(lf *os.File) error {
+		d, done, err := s.dir(dir)
+		if err != nil {
+			return err
+		}
+		defer done()
+		mine, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		return appendSettled(lf, d, name, entryOf(m), mine) // delete.go
+	})
+}
+
+// withLog calls fn with the bucket's key log open for appending, under
+// the shared lock that keeps a rebuild from replacing the log meanwhile.
+// Without a log it does nothing: the listing that builds one scans the
+// objects after this change, and finds it.
+func (s *Store) withLog(bucket string, fn func(lf *os.File) error) error {
 	lf, err := s.root.OpenFile(logPath(bucket), os.O_WRONLY|os.O_APPEND, 0)
 	if errors.Is(err, fs.ErrNotExist) {
-		// No index: the listing that builds one scans the objects after
-		// this rename, and finds this one.
 		return nil
 	}
 	if err != nil {
@@ -497,16 +514,7 @@ func (s *Store) appendCommit(bucket, dir, name string, f *os.File, m *dirMeta) (
 		}
 	}
 	s.idx.touch(bucket)
-	d, done, err := s.dir(dir)
-	if err != nil {
-		return err
-	}
-	defer done()
-	mine, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	return appendSettled(lf, d, name, entryOf(m), mine) // delete.go
+	return fn(lf)
 }
 
 // readEntry reads the index entry of the object file name in d.
