@@ -28,7 +28,7 @@ type metrics struct {
 func newMetrics(f *pull.Fetcher) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.fetches = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "mirror_fetches_total", Help: "Origin fetches by outcome (stored, not_modified, not_found, failed, too_large, cut_short, too_slow, bad_digest, store_error, slow_down).",
+		Name: "mirror_fetches_total", Help: "Origin fetches by outcome (stored, not_modified, not_found, failed, too_large, cut_short, too_slow, bad_digest, store_error, slow_down, purged).",
 	}, []string{"outcome"})
 	m.bytes = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "mirror_fetch_bytes_total", Help: "Body bytes received from origins.",
