@@ -477,3 +477,48 @@ func BenchmarkLintSharedLiterals(b *testing.B) {
 		sink += len(eng.Lint())
 	}
 }
+
+// BenchmarkMatchRequest is OSS-style rules (docs/SEMANTICS.md §11): each
+// a match.prefix with a header condition, two rules per prefix (X-From
+// cdn, then app). "first" is decided by the first covering rule,
+// "fallthrough" by the second, after one failed condition; "nocond"
+// fails both and finds no rule. Its cost follows the key and the number
+// of covering rules whose conditions fail, not the rule count.
+func BenchmarkMatchRequest(b *testing.B) {
+	for _, n := range []int{1000, 100000} {
+		rng := rand.New(rand.NewPCG(uint64(n), 21))
+		rules := make([]Rule, 0, n)
+		prefixes := make([]string, 0, n/2)
+		seen := map[string]bool{}
+		for len(rules) < n {
+			p := fmt.Sprintf("bucket%07d/%s/", rng.IntN(10000000), []string{"img", "video", "doc"}[rng.IntN(3)])
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			prefixes = append(prefixes, p)
+			for _, from := range []string{"cdn", "app"} {
+				rules = append(rules, Rule{Mode: ModeFetch, SourceURL: "https://origin.example.com",
+					Match: &Match{Prefix: p, Headers: []MatchHeader{{Name: "X-From", Value: from}}}})
+			}
+		}
+		eng, err := Compile(rules)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, kind := range []struct{ name, from string }{{"first", "cdn"}, {"fallthrough", "app"}, {"nocond", "other"}} {
+			reqs := make([]Request, 1024)
+			for i := range reqs {
+				reqs[i] = Request{Key: prefixes[rng.IntN(len(prefixes))] + fmt.Sprintf("%x.jpg", rng.Uint64()),
+					Header: http.Header{"X-From": {kind.from}, "Accept": {"*/*"}}}
+			}
+			b.Run(fmt.Sprintf("rules=%d/%s", n, kind.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; b.Loop(); i++ {
+					r, _ := eng.MatchRequest(&reqs[(i*7919)&1023])
+					sink += r
+				}
+			})
+		}
+	}
+}

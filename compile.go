@@ -106,10 +106,13 @@ type engineBuilder struct {
 	templates    map[ruleTemplate]*ruleTemplate
 	lastTemplate map[*origin]*ruleTemplate // the last template of each origin
 	plans        map[planKey]*headerPlan
+	conds        map[string]*condition
+	exts         map[string]*extension
 }
 
 func newEngineBuilder(c Compiler, f Format) *engineBuilder {
-	b := &engineBuilder{c: c, origins: map[string]*origin{}, globs: globCache{}, templates: map[ruleTemplate]*ruleTemplate{}, lastTemplate: map[*origin]*ruleTemplate{}, plans: map[planKey]*headerPlan{}}
+	b := &engineBuilder{c: c, origins: map[string]*origin{}, globs: globCache{}, templates: map[ruleTemplate]*ruleTemplate{}, lastTemplate: map[*origin]*ruleTemplate{}, plans: map[planKey]*headerPlan{},
+		conds: map[string]*condition{}, exts: map[string]*extension{}}
 	b.setFormat(f)
 	return b
 }
@@ -167,7 +170,13 @@ func (b *engineBuilder) finish() (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{format: b.format, compiled: b.compiled, index: ix}, nil
+	e := &Engine{format: b.format, compiled: b.compiled, index: ix}
+	for i := range e.compiled {
+		if e.compiled[i].cond != nil {
+			e.conds++
+		}
+	}
+	return e, nil
 }
 
 // rule validates r, rule i, into cr and returns its pattern (kind
@@ -177,15 +186,19 @@ func (b *engineBuilder) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) p
 	add := func(field, reason string) { b.probs.add(i, field, reason) }
 	var t ruleTemplate
 	defer func() { cr.ruleTemplate = b.template(&t) }()
+	ext := b.format == FormatNative && r.extended()
 	switch {
 	case unset["mode"]:
 	case r.Mode == "":
 		add("mode", "is required: fetch or redirect")
+	case r.Mode == ModeRedirectFetch && b.format == FormatNative:
 	case r.Mode != ModeFetch && r.Mode != ModeRedirect:
 		add("mode", fmt.Sprintf("%q is not fetch or redirect", string(r.Mode)))
 	}
 	t.mode = r.Mode
-	if !unset["sourceUrl"] {
+	if ext {
+		b.extendedRule(r, i, unset, &t)
+	} else if !unset["sourceUrl"] {
 		switch {
 		case r.SourceURL == "":
 			add("sourceUrl", "is required")
@@ -193,7 +206,7 @@ func (b *engineBuilder) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) p
 			t.primary = b.origin("sourceUrl", r.SourceURL, i)
 		}
 	}
-	if o := t.primary; o != nil && o.scheme == "bos" {
+	if o := t.primary; o != nil && o.scheme == "bos" && !ext {
 		switch {
 		case b.format == FormatQingStor:
 			add("sourceUrl", "a QingStor source_site must be http or https")
@@ -201,7 +214,7 @@ func (b *engineBuilder) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) p
 			add("sourceUrl", "a redirect rule's origin must be http or https: a client can not follow bos://")
 		}
 	}
-	if !unset["backSourceUrl"] && r.BackSourceURL != "" {
+	if !unset["backSourceUrl"] && r.BackSourceURL != "" && !ext {
 		t.backup = b.origin("backSourceUrl", r.BackSourceURL, i)
 	}
 	for _, f := range []struct {
@@ -232,10 +245,11 @@ func (b *engineBuilder) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) p
 	t.storageClass = r.StorageClass
 	t.passQuery = r.PassQueryString
 	switch r.RedirectCode {
-	case 0, 301, 302, 303, 307, 308:
+	case 0:
+	case 301, 302, 303, 307, 308:
 		t.redirectCode = uint16(r.RedirectCode)
 	default:
-		add("redirectCode", fmt.Sprintf("%d is not 301, 302, 303, 307 or 308", r.RedirectCode))
+		add("redirectCode", redirectCodeReason(r.RedirectCode))
 	}
 	limit := 0
 	if b.format == FormatBOS {
@@ -248,6 +262,23 @@ func (b *engineBuilder) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) p
 	}
 	if unset["resource"] || unset["resourceSyntax"] {
 		return pattern{}
+	}
+	if ext && r.Match != nil && r.Match.Prefix != "" {
+		if r.Resource != "" {
+			add("match.prefix", "give resource or match.prefix, not both")
+			return pattern{}
+		}
+		if textReason(r.Match.Prefix) != "" {
+			return pattern{} // reported by the condition's checks
+		}
+		// The rule covers every key that starts with the prefix: the
+		// index walks on it, and a "*" in it is a literal.
+		cr.resource, cr.byPrefix, cr.crop = r.Match.Prefix, true, int32(len(r.Match.Prefix))
+		return pattern{kind: patStar, lit: r.Match.Prefix}
+	}
+	if ext && r.Match != nil && r.Resource == "" {
+		cr.resource, cr.byPrefix = "", true
+		return pattern{kind: patStar}
 	}
 	p, reason := compilePattern(r.Resource, r.ResourceSyntax, b.format == FormatBOS, b.globs)
 	if reason != "" {

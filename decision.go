@@ -16,6 +16,9 @@ type Decision struct {
 	Mode Mode
 	// URLs are, in fetch mode, the primary origin's URL and then the
 	// backup's when the rule has one; in redirect mode, the one Location.
+	// A rule of the extended model has its primaries then its backups
+	// (Policy says how many primaries); in redirectFetch mode they are
+	// the fetch's, and the client is redirected to the first one picked.
 	URLs []string
 	// Origins are the same URLs taken apart, in the same order, so that
 	// an embedder dials them without parsing a string.
@@ -32,8 +35,16 @@ type Decision struct {
 	// StorageClass is the storage class for the fetched copy ("" unset;
 	// fetch mode only), upper-case.
 	StorageClass string
-	// RedirectCode is the redirect's status code (redirect mode only).
+	// RedirectCode is the redirect's status code (redirect and
+	// redirectFetch modes).
 	RedirectCode int
+	// Policy is, for a fetch or redirectFetch rule of the extended model
+	// (docs/SEMANTICS.md §11), how the serving layer uses the URLs:
+	// which are primaries and which backups, how to pick, when to fail
+	// over, the fetch options and whether to store. nil for other rules,
+	// whose URLs are the primary and then the backup. It is the rule's
+	// own: do not modify it.
+	Policy *Policy
 
 	buf []byte // ResolveTo: the bytes of URLs and Origins, reused
 }
@@ -181,13 +192,17 @@ func newDecision(p *prepared, req *Request) *Decision {
 	box := &decisionBox{}
 	d := &box.d
 	n := d.start(p)
-	d.URLs, d.Origins = box.urls[:n], box.origins[:n]
+	if n <= len(box.urls) {
+		d.URLs, d.Origins = box.urls[:n], box.origins[:n]
+	} else {
+		d.URLs, d.Origins = make([]string, n), make([]Origin, n)
+	}
 	// Both URLs go into one buffer, on the stack when they fit, and
 	// become one string that the URLs and the Origins' parts share.
 	var stack [512]byte
 	buf, ends := appendURLs(stack[:0], p)
 	d.setURLs(p, string(buf), ends)
-	if d.Mode == ModeFetch {
+	if d.Mode != ModeRedirect {
 		d.Header = p.rule.headers.headers(req.Header, box.values[:0])
 	}
 	return d
@@ -211,7 +226,7 @@ func (d *Decision) resolveInto(p *prepared, req *Request) {
 	d.URLs, d.Origins = urls, origins
 	d.setURLs(p, unsafe.String(unsafe.SliceData(buf), len(buf)), ends)
 	d.Fields = fields
-	if d.Mode == ModeFetch {
+	if d.Mode != ModeRedirect {
 		d.Fields = p.rule.headers.appendFields(fields, req.Header)
 	}
 }
@@ -221,30 +236,30 @@ func (d *Decision) resolveInto(p *prepared, req *Request) {
 func (d *Decision) start(p *prepared) int {
 	r := p.rule
 	d.Rule, d.Mode = int(p.index), r.mode
-	if r.mode == ModeRedirect {
+	if r.mode != ModeFetch {
 		d.RedirectCode = int(r.redirectCode)
 		if d.RedirectCode == 0 {
 			d.RedirectCode = 302
 		}
-		return 1
 	}
-	d.StorageClass = r.storageClass
-	if r.backup != nil {
-		return 2
+	if r.mode != ModeRedirect {
+		d.StorageClass = r.storageClass
+		if r.ext != nil {
+			d.Policy = r.ext.policy
+		}
 	}
-	return 1
+	return len(p.origins())
 }
 
 // urlEnds are where, in the buffer, a URL's path and the URL end, and
 // then the decoded key of a bos:// origin.
-type urlEnds [2]struct{ path, url, key int }
+type urlEnds [maxOriginsBoth]struct{ path, url, key int }
 
 // appendURLs writes the decision's URLs one after the other, each
 // followed by its decoded key when it is a bos:// origin's.
 func appendURLs(buf []byte, p *prepared) ([]byte, urlEnds) {
 	var ends urlEnds
-	origins, n := p.origins()
-	for i, o := range origins[:n] {
+	for i, o := range p.origins() {
 		buf = appendURL(buf, o, &p.key, "")
 		ends[i].path = len(buf)
 		if p.query != "" && o.scheme != "bos" {
@@ -266,8 +281,7 @@ func appendURLs(buf []byte, p *prepared) ([]byte, urlEnds) {
 // URLs written by appendURLs.
 func (d *Decision) setURLs(p *prepared, s string, ends urlEnds) {
 	start := 0
-	origins, n := p.origins()
-	for i, o := range origins[:n] {
+	for i, o := range p.origins() {
 		u := s[start:ends[i].url]
 		d.URLs[i] = u
 		og := &d.Origins[i]

@@ -161,6 +161,19 @@ type rawRule struct {
 	CustomHeaders   json.RawMessage `json:"customHeaders"`
 	RedirectCode    json.RawMessage `json:"redirectCode"`
 	ResourceSyntax  json.RawMessage `json:"resourceSyntax"`
+	// The extended model: native only.
+	Match          json.RawMessage `json:"match"`
+	On             json.RawMessage `json:"on"`
+	SourceURLs     json.RawMessage `json:"sourceUrls"`
+	BackSourceURLs json.RawMessage `json:"backSourceUrls"`
+	SourceWeights  json.RawMessage `json:"sourceWeights"`
+	Pick           json.RawMessage `json:"pick"`
+	FailoverOn     json.RawMessage `json:"failoverOn"`
+	Scheme         json.RawMessage `json:"scheme"`
+	Rewrite        json.RawMessage `json:"rewrite"`
+	Redirect       json.RawMessage `json:"redirect"`
+	KeepSlashes    json.RawMessage `json:"keepSlashes"`
+	Fetch          json.RawMessage `json:"fetch"`
 }
 
 type rawHeader struct {
@@ -230,6 +243,7 @@ func parseRule(item json.RawMessage, format Format, r *Rule, i int, probs *probl
 			fail("redirectCode", "must be an integer")
 		}
 		str("resourceSyntax", raw.ResourceSyntax, &r.ResourceSyntax)
+		parseExtended(&raw, r, (&reader{i: i, probs: probs, mark: mark}))
 	case FormatBOS:
 		// BOS's Go SDK test and the bcecmd guide send rules without a
 		// resource, and BOS takes them as covering every key.

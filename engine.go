@@ -15,6 +15,7 @@ type Engine struct {
 	format   Format
 	compiled []compiledRule
 	index    ruleIndex
+	conds    int // rules with a condition
 }
 
 // compiledRule is what Resolve needs of a rule, worked out once, and what
@@ -27,6 +28,9 @@ type Engine struct {
 type compiledRule struct {
 	resource string // as written, BOS's default filled in
 	crop     int32  // length of the resource's literal prefix (v2)
+	// byPrefix: the rule has no resource; resource holds its match.prefix,
+	// and it covers every key starting with it.
+	byPrefix bool
 	*ruleTemplate
 }
 
@@ -44,6 +48,10 @@ type ruleTemplate struct {
 	redirectCode    uint16 // as written; 0 is 302
 	storageClass    string // upper case
 	headers         *headerPlan
+	// The extended model (native only): nil for a rule that uses none of
+	// it. cond is nil for a rule that answers every miss of its resource.
+	cond *condition
+	ext  *extension
 }
 
 // versions and syntaxes are the values of Rule.Version and
@@ -68,11 +76,28 @@ func (e *Engine) Format() Format { return e.format }
 // [0, Len()), like a slice index.
 func (e *Engine) Rule(i int) Rule {
 	c := &e.compiled[i]
-	r := Rule{
-		Mode:            c.mode,
-		SourceURL:       c.primary.raw,
-		Resource:        c.resource,
-		Prefix:          c.prefix,
+	var r Rule
+	if c.ext != nil {
+		r = c.ext.written
+		if r.Match != nil {
+			m := *r.Match
+			r.Match = &m
+		}
+		if c.byPrefix {
+			if r.Match == nil {
+				r.Match = &Match{}
+			}
+			r.Match.Prefix = c.resource
+		}
+	}
+	r.Mode = c.mode
+	r.Resource = c.resource
+	if c.byPrefix {
+		r.Resource = ""
+	}
+	old := Rule{
+		Prefix: c.prefix,
+
 		Suffix:          c.suffix,
 		FixedKey:        c.fixedKey,
 		Version:         versions[c.version],
@@ -82,11 +107,19 @@ func (e *Engine) Rule(i int) Rule {
 		PassHeaders:     slices.Clone(c.headers.raw.pass),
 		IgnoreHeaders:   slices.Clone(c.headers.raw.ignore),
 		CustomHeaders:   slices.Clone(c.headers.raw.custom),
-		RedirectCode:    int(c.redirectCode),
 		ResourceSyntax:  syntaxes[c.syntax],
 	}
-	if c.backup != nil {
-		r.BackSourceURL = c.backup.raw
+	r.Prefix, r.Suffix, r.FixedKey, r.Version, r.PrefixReplace = old.Prefix, old.Suffix, old.FixedKey, old.Version, old.PrefixReplace
+	r.PassQueryString, r.StorageClass, r.PassHeaders, r.IgnoreHeaders = old.PassQueryString, old.StorageClass, old.PassHeaders, old.IgnoreHeaders
+	r.CustomHeaders, r.ResourceSyntax = old.CustomHeaders, old.ResourceSyntax
+	if c.ext == nil || c.ext.written.Redirect == nil || c.ext.written.Redirect.Code == 0 {
+		r.RedirectCode = int(c.redirectCode)
+	}
+	if c.ext == nil {
+		r.SourceURL = c.primary.raw
+		if c.backup != nil {
+			r.BackSourceURL = c.backup.raw
+		}
 	}
 	return r
 }
@@ -97,6 +130,16 @@ func (e *Engine) Rule(i int) Rule {
 // these. i must be in [0, Len()), like a slice index.
 func (e *Engine) Origins(i int) (primary, backup string) {
 	r := &e.compiled[i]
+	if r.ext != nil {
+		// The extended model: the first primary and the first backup.
+		if x := r.ext; len(x.origins) > 0 {
+			primary = x.origins[0].base
+			if len(x.origins) > x.nPrimary {
+				backup = x.origins[x.nPrimary].base
+			}
+		}
+		return primary, backup
+	}
 	if r.backup != nil {
 		backup = r.backup.base
 	}

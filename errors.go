@@ -72,7 +72,9 @@ func (e *CompileError) Unwrap() []error {
 }
 
 // The request errors of [Engine.Resolve]. They are checked in the order
-// ErrInvalidKey, ErrNoRule, ErrUnsafeKey, ErrInvalidQuery; the error
+// ErrInvalidKey, ErrInvalidRequest (status and scheme), ErrNoRule,
+// ErrUnsafeKey, ErrInvalidQuery, ErrInvalidRequest (the Host of a
+// redirect to the request's host); the error
 // returned wraps one of them (test with errors.Is) and says why.
 var (
 	// ErrNoRule means no rule covers the key: the object is simply
@@ -88,6 +90,11 @@ var (
 	// ErrInvalidQuery means the rule passes the query string on, and this
 	// one can not be forwarded as it is.
 	ErrInvalidQuery = errors.New("invalid query string")
+	// ErrInvalidRequest means a field of the request beside its key can
+	// not be used: a Status that is not 0 or 100 to 599, a Scheme that is
+	// not http or https, or, for a redirect to the request's own host, a
+	// Host that is not host[:port] (docs/SEMANTICS.md §11).
+	ErrInvalidRequest = errors.New("invalid request")
 )
 
 // requestError carries the class (one of the Err* values) and the detail.

@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -51,9 +52,13 @@ type RuleCheck struct {
 	// Covers is true for every rule whose resource covers the key; only
 	// the first of them decides.
 	Covers bool `json:"covers"`
-	// Reason says why: where the key leaves the resource, or that an
-	// earlier rule covers the key first.
+	// Reason says why: where the key leaves the resource, which of its
+	// conditions fails, or that an earlier rule decides first.
 	Reason string `json:"reason"`
+	// Failed is, for a rule that covers the key but does not decide
+	// because of its conditions (docs/SEMANTICS.md §11), the condition
+	// that fails ("match.headers", "on", ...); "" otherwise.
+	Failed string `json:"failed,omitempty"`
 }
 
 // KeyBuild is the origin key and the steps that built it.
@@ -87,7 +92,7 @@ type HeaderCheck struct {
 func (e *Engine) Explain(req *Request) *Explanation {
 	x := &Explanation{Key: req.Key, Rule: -1}
 	x.Decision, x.Err = e.Resolve(req)
-	if keyReason(req.Key) != "" {
+	if keyReason(req.Key) != "" || requestReason(req) != "" {
 		return x
 	}
 	var pat pattern
@@ -95,9 +100,19 @@ func (e *Engine) Explain(req *Request) *Explanation {
 	globs := globCache{}
 	for i := range e.compiled {
 		c := &e.compiled[i]
-		p, _ := compilePattern(c.resource, syntaxes[c.syntax], false, globs)
+		p := e.rulePattern(i, globs)
 		check := RuleCheck{Rule: i, Resource: c.resource, Covers: p.covers(req.Key)}
+		if c.byPrefix {
+			check.Resource = c.resource + "*"
+		}
+		why := ""
+		if check.Covers {
+			why = c.conditionWhy(req)
+		}
 		switch {
+		case why != "":
+			check.Failed, _, _ = strings.Cut(why, ":")
+			check.Reason = "covers the key, but " + why
 		case check.Covers && x.Rule < 0:
 			x.Rule, pat = i, p
 			check.Reason = "covers the key: this rule decides"
@@ -113,6 +128,9 @@ func (e *Engine) Explain(req *Request) *Explanation {
 	}
 	r := &e.compiled[x.Rule]
 	x.OriginKey = r.explainKey(req.Key, len(pat.lit))
+	if x.Err != nil && errors.Is(x.Err, ErrInvalidRequest) && r.ext != nil && r.ext.target != nil {
+		return x
+	}
 	if k := x.OriginKey.Key; k == "" || unsafeSegment(k) {
 		return x
 	}
@@ -122,10 +140,34 @@ func (e *Engine) Explain(req *Request) *Explanation {
 		}
 		x.Query = explainQuery(req.RawQuery, r.passQuery)
 	}
-	if r.mode == ModeFetch {
+	if r.mode != ModeRedirect {
 		x.Headers = r.headers.explain(req.Header)
 	}
 	return x
+}
+
+// rulePattern is rule i's pattern, compiled again (for tools, not the
+// request path): a rule without a resource covers its match.prefix
+// followed by anything, "*" in it a literal.
+func (e *Engine) rulePattern(i int, globs globCache) pattern {
+	c := &e.compiled[i]
+	if c.byPrefix {
+		return pattern{kind: patStar, lit: c.resource}
+	}
+	p, _ := compilePattern(c.resource, syntaxes[c.syntax], false, globs)
+	return p
+}
+
+// conditionWhy says which condition of rule c fails for req (as
+// "field: reason"), or "".
+func (c *compiledRule) conditionWhy(req *Request) string {
+	if c.cond != nil {
+		return c.cond.why(req)
+	}
+	if req.Status != 0 && req.Status != 404 {
+		return "on: the rule answers a miss only, and the request is " + statusText(req.Status)
+	}
+	return ""
 }
 
 // whyNot says where key leaves a pattern that does not cover it.
@@ -186,6 +228,30 @@ func quoteAll(list []string) string {
 // docs/SEMANTICS.md §4 says; crop is the length of the resource's literal
 // prefix.
 func (r *compiledRule) explainKey(key string, crop int) *KeyBuild {
+	x := r.ext
+	if x == nil || (x.rewrite == nil && !x.collapse) {
+		return r.explainBOSKey(key, crop)
+	}
+	var b *KeyBuild
+	if x.rewrite != nil {
+		b = &KeyBuild{}
+		step := func(format string, args ...any) { b.Steps = append(b.Steps, fmt.Sprintf(format, args...)) }
+		b.Key = x.rewrite.explain(key, r.resource[:r.crop], step)
+		if len(b.Steps) == 0 {
+			step("the key is the origin key, unchanged")
+		}
+	} else {
+		b = r.explainBOSKey(key, crop)
+	}
+	if c := collapseSlashes(b.Key); c != b.Key {
+		b.Key = c
+		b.Steps = append(b.Steps, fmt.Sprintf(`keepSlashes false: each run of "/" becomes one: %q`, c))
+	}
+	return b
+}
+
+// explainBOSKey is explainKey for the BOS fields.
+func (r *compiledRule) explainBOSKey(key string, crop int) *KeyBuild {
 	b := &KeyBuild{}
 	step := func(format string, args ...any) { b.Steps = append(b.Steps, fmt.Sprintf(format, args...)) }
 	if r.fixedKey != "" {

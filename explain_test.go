@@ -22,7 +22,7 @@ func checkExplain(t *testing.T, eng *Engine, req *Request, d *Decision, err erro
 	if !reflect.DeepEqual(x.Decision, d) || errString(x.Err) != errString(err) {
 		t.Fatalf("Explain decided %#v, %v; Resolve %#v, %v", x.Decision, x.Err, d, err)
 	}
-	if errors.Is(err, ErrInvalidKey) {
+	if errors.Is(err, ErrInvalidKey) || (errors.Is(err, ErrInvalidRequest) && requestReason(req) != "") {
 		if x.Rules != nil || x.Rule != -1 || x.OriginKey != nil {
 			t.Fatalf("a refused key was matched: %+v", x)
 		}
@@ -33,14 +33,18 @@ func checkExplain(t *testing.T, eng *Engine, req *Request, d *Decision, err erro
 	}
 	first := -1
 	for i, c := range x.Rules {
-		if c.Rule != i || c.Reason == "" || c.Resource != eng.Rule(i).Resource {
+		res := eng.Rule(i).Resource
+		if m := eng.Rule(i).Match; res == "" && m != nil {
+			res = m.Prefix + "*"
+		}
+		if c.Rule != i || c.Reason == "" || c.Resource != res {
 			t.Fatalf("rule check %d: %+v", i, c)
 		}
-		if c.Covers && first < 0 {
+		if c.Covers && c.Failed == "" && first < 0 {
 			first = i
 		}
 	}
-	match, _ := eng.Match(req.Key)
+	match, _ := eng.MatchRequest(req)
 	if x.Rule != first || x.Rule != match {
 		t.Fatalf("Explain's rule %d, its first covering rule %d, Match's %d", x.Rule, first, match)
 	}

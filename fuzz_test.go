@@ -3,10 +3,12 @@ package mirror
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -30,6 +32,11 @@ func FuzzDocument(f *testing.F) {
 	f.Add([]byte(`{"bucketMirroringConfiguration":[{"mode":"fetch","sourceUrl":"http://o.example.com","resource":"a/*","passHeaders":["*"]}]}`))
 	f.Add([]byte(`{"rules":[{"mode":"redirect","sourceUrl":"o.example.com:8080/p","resource":"a*b*c","redirectCode":307},{"mode":"fetch","sourceUrl":"bos://e.example.com/bucket","resource":"x/**/y?","resourceSyntax":"glob"}]}`))
 	f.Add([]byte(`{"source_site":"https://[2001:db8::1]:8443/img"}`))
+	f.Add([]byte(`{"rules":[{"mode":"fetch","sourceUrls":["o1.example.com","o2.example.com/p"],"scheme":"request","sourceWeights":[3,1],` +
+		`"match":{"prefix":"a","suffix":"k","headers":[{"name":"X-A","value":"1"}],"hosts":["h.example.com"],"methods":["GET"]},"on":[404,"5xx"],` +
+		`"failoverOn":["5xx","timeout"],"rewrite":{"key":"x/${key}$$","replacePrefix":{"from":"x/","to":"y","join":"slash"},"replaceSuffix":{"from":"$","to":".z"},"addPrefix":"p/"},` +
+		`"keepSlashes":false,"fetch":{"followRedirects":2,"checkMd5":true,"passStatus":[400],"store":false}},` +
+		`{"mode":"redirect","redirect":{"host":"w.example.com","scheme":"https","code":308},"resource":"k","on":"always"},{"mode":"redirectFetch","sourceUrl":"http://o.example.com","match":{}}]}`))
 	keys := []string{"a", "a/b", "x/y/z", "img/a.png", "/", "k"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, format := range []Format{FormatBOS, FormatQingStor, FormatNative, FormatAuto} {
@@ -62,15 +69,20 @@ func FuzzDocument(f *testing.F) {
 }
 
 // fuzzRules builds up to four rules from spec: one per line,
-// "FLAGS|RESOURCE|PREFIX|SUFFIX|FIXEDKEY|PREFIXREPLACE" (missing fields
-// are empty). The bits of FLAGS pick glob syntax, v2, passQuerystring,
-// pass-all headers, redirect mode, a backup origin, an ignore list and
-// custom headers. Rules that do not compile alone are left out.
+// "FLAGS|RESOURCE|PREFIX|SUFFIX|FIXEDKEY|PREFIXREPLACE|EXT" (missing
+// fields are empty). The bits of FLAGS pick glob syntax, v2,
+// passQuerystring, pass-all headers, redirect mode, a backup origin, an
+// ignore list and custom headers. EXT, when set, makes an extended rule
+// (docs/SEMANTICS.md §11): the bits of its first byte pick a header
+// condition, a suffix condition (the rest of EXT), "on" always, "on"
+// [403, "5xx"], methods [HEAD], hosts, match.prefix instead of the
+// resource, and rewrite instead of the BOS rewrite fields. Rules that do
+// not compile alone are left out.
 func fuzzRules(spec string) []Rule {
 	var rules []Rule
 	for _, line := range strings.SplitN(spec, "\n", 5)[:min(4, strings.Count(spec, "\n")+1)] {
-		fields := strings.SplitN(line, "|", 6)
-		for len(fields) < 6 {
+		fields := strings.SplitN(line, "|", 7)
+		for len(fields) < 7 {
 			fields = append(fields, "")
 		}
 		var flags byte
@@ -103,11 +115,65 @@ func fuzzRules(spec string) []Rule {
 		if flags&128 != 0 {
 			r.CustomHeaders = []Header{{"X-From", "mirror"}, {"Accept", "image/*"}}
 		}
+		if ext := fields[6]; ext != "" {
+			fuzzExtend(&r, ext[0], ext[1:])
+		}
 		if _, err := Compile([]Rule{r}); err == nil {
 			rules = append(rules, r)
 		}
 	}
 	return rules
+}
+
+// fuzzExtend gives r the extended fields picked by bits (see fuzzRules).
+func fuzzExtend(r *Rule, bits byte, suffix string) {
+	r.Match = &Match{}
+	if bits&1 != 0 {
+		r.Match.Headers = []MatchHeader{{"x-pass", "1"}}
+	}
+	if bits&2 != 0 {
+		r.Match.Suffix = suffix
+	}
+	switch {
+	case bits&4 != 0:
+		r.On = Trigger{"always"}
+	case bits&8 != 0:
+		r.On = Trigger{"403", "5xx"}
+	}
+	if bits&16 != 0 {
+		r.Match.Methods = []string{"HEAD"}
+	}
+	if bits&32 != 0 {
+		r.Match.Hosts = []string{"h.example.com"}
+	}
+	if bits&64 != 0 {
+		r.Match.Prefix, r.Resource, r.ResourceSyntax = r.Resource, "", ""
+	}
+	if bits&128 != 0 {
+		r.Rewrite = &Rewrite{AddPrefix: r.Prefix, AddSuffix: r.Suffix,
+			ReplacePrefix: &ReplacePrefix{To: r.PrefixReplace, Join: "slash"}}
+		r.Prefix, r.Suffix, r.FixedKey, r.PrefixReplace, r.Version = "", "", "", "", ""
+	}
+}
+
+// fuzzRequest reads the request's header blob: "Name: value" lines, and
+// the pseudo-lines ":method: M", ":host: H", ":status: N".
+func fuzzRequest(key, query, blob string) *Request {
+	req := &Request{Key: key, RawQuery: query}
+	var rest []string
+	for _, line := range strings.Split(blob, "\n") {
+		if v, ok := strings.CutPrefix(line, ":method: "); ok {
+			req.Method = v
+		} else if v, ok := strings.CutPrefix(line, ":host: "); ok {
+			req.Host = v
+		} else if v, ok := strings.CutPrefix(line, ":status: "); ok {
+			req.Status, _ = strconv.Atoi(v)
+		} else {
+			rest = append(rest, line)
+		}
+	}
+	req.Header = fuzzHeader(strings.Join(rest, "\n"))
+	return req
 }
 
 // fuzzHeader reads "Name: value" lines.
@@ -129,24 +195,31 @@ func FuzzResolve(f *testing.F) {
 	f.Add("\x00|img/*.png\n\x02|img/*||.bak\n\x01|logs/**/day-?.txt", "img/a.png", "", "")
 	f.Add("\x0e|a*b*c|p/|.x||r", "a/b/c", "x=1&Signature=s", "Accept: a\nCookie: c\nConnection: x-a\nX-A: 1")
 	f.Add("\x8c|*|.|", "/x", "q", "X-Pass: 1\nx-pass: 2")
+	f.Add("\x00|img/*|||||\x41\n\x02|img/*|p/||||\x82.png\n\x00|img/x*|||||\x44", "img/x.png", "", "x-pass: 1\n:status: 500")
+	f.Add("\x00|a*|||||\x18\n\x00|a*|||||\x20\n\x00|a|||||\x40", "ab", "", ":method: head\n:host: H.example.com:80")
+	f.Add("\x00|a/*|x/||q||\x80\n\x00|a/|||||\x81", "a//b", "", ":status: 403")
 	f.Fuzz(func(t *testing.T, spec, key, query, header string) {
 		rules := fuzzRules(spec)
 		eng, err := Compile(rules)
 		if err != nil {
 			t.Fatalf("rules that compile alone do not compile together: %v", err)
 		}
-		req := &Request{Key: key, RawQuery: query, Header: fuzzHeader(header)}
+		req := fuzzRequest(key, query, header)
 
 		// (a) Differential: the same rule as a plain loop over the rules.
 		// The reference asks gobwas/glob, which backtracks (seconds on a
 		// hostile 1 KB key): with a glob rule it is trusted with short
 		// keys only.
-		got, ok := eng.Match(key)
+		got, ok := eng.MatchRequest(req)
 		want := got
 		if keyReason(key) == "" && (len(key) <= 64 || !slices.ContainsFunc(rules, isGlob)) {
-			want = refFirstRule(rules, key)
+			want = refFirstRule(rules, req)
 			if got != want || ok != (want >= 0) {
-				t.Fatalf("Match(%q) = %d, %v; the reference says %d", key, got, ok, want)
+				t.Fatalf("MatchRequest(%+v) = %d, %v; the reference says %d", req, got, ok, want)
+			}
+			plain, _ := eng.Match(key)
+			if ref := refFirstRule(rules, &Request{Key: key}); plain != ref {
+				t.Fatalf("Match(%q) = %d; the reference says %d", key, plain, ref)
 			}
 		}
 		d, err := eng.Resolve(req)
@@ -159,6 +232,9 @@ func FuzzResolve(f *testing.F) {
 		switch {
 		case keyReason(key) != "":
 			mustBe(t, err, ErrInvalidKey)
+			return
+		case req.Status != 0 && (req.Status < 100 || req.Status > 599):
+			mustBe(t, err, ErrInvalidRequest)
 			return
 		case want < 0:
 			mustBe(t, err, ErrNoRule)
@@ -275,9 +351,20 @@ func mustBe(t *testing.T, err, class error) {
 	}
 }
 
-// refFirstRule is docs/SEMANTICS.md §3 as a loop over the rules.
-func refFirstRule(rules []Rule, key string) int {
+// refFirstRule is docs/SEMANTICS.md §3 and §11 as a loop over the
+// rules: the first rule that covers the key and whose conditions hold.
+func refFirstRule(rules []Rule, req *Request) int {
+	key := req.Key
 	for i, r := range rules {
+		if !refConditions(r, req) {
+			continue
+		}
+		if r.Resource == "" && r.Match != nil {
+			if strings.HasPrefix(key, r.Match.Prefix) {
+				return i
+			}
+			continue
+		}
 		if r.ResourceSyntax == "glob" {
 			g, err := glob.Compiler{Separators: []rune{'/'}, Globstar: true}.Compile(r.Resource)
 			if err == nil && g.Match(key) {
@@ -290,6 +377,69 @@ func refFirstRule(rules []Rule, key string) int {
 		}
 	}
 	return -1
+}
+
+// refConditions is docs/SEMANTICS.md §11's conditions, written again.
+func refConditions(r Rule, req *Request) bool {
+	st := req.Status
+	if st == 0 {
+		st = 404
+	}
+	on := []string(r.On)
+	switch {
+	case len(on) == 0 || (len(on) == 1 && on[0] == "miss"):
+		if st != 404 {
+			return false
+		}
+	case len(on) == 1 && on[0] == "always":
+	default:
+		hit := false
+		for _, o := range on {
+			hit = hit || o == strconv.Itoa(st) || (len(o) == 3 && o[1:] == "xx" && o[0] == byte('0'+st/100))
+		}
+		if !hit {
+			return false
+		}
+	}
+	m := r.Match
+	if m == nil {
+		return true
+	}
+	if !strings.HasSuffix(req.Key, m.Suffix) {
+		return false
+	}
+	if len(m.Methods) > 0 {
+		method := req.Method
+		if method == "" {
+			method = "GET"
+		}
+		if !slices.ContainsFunc(m.Methods, func(x string) bool { return strings.EqualFold(x, method) }) {
+			return false
+		}
+	}
+	host := req.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(host, ".")
+	if len(m.Hosts) > 0 && !slices.ContainsFunc(m.Hosts, func(x string) bool { return strings.EqualFold(x, host) }) {
+		return false
+	}
+	if slices.ContainsFunc(m.NotHosts, func(x string) bool { return strings.EqualFold(x, host) }) {
+		return false
+	}
+	for _, want := range m.Headers {
+		found := false
+		for name, vs := range req.Header {
+			if strings.EqualFold(name, want.Name) && slices.Contains(vs, want.Value) {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // refWildcard matches "*" (any run of bytes) by dynamic programming over
@@ -317,21 +467,29 @@ func refWildcard(pattern, key string) bool {
 	return can[len(key)]
 }
 
-// refOriginKey is docs/SEMANTICS.md §4 for one rule.
+// refOriginKey is docs/SEMANTICS.md §4 (and §11.3) for one rule.
 func refOriginKey(r Rule, key string) string {
+	if rw := r.Rewrite; rw != nil {
+		// The fuzz rules' rewrite: replacePrefix from the literal
+		// prefix, joined with a slash, between addPrefix and addSuffix.
+		lit := refLiteral(r)
+		k := key
+		if rest, ok := strings.CutPrefix(k, lit); ok && rw.ReplacePrefix != nil {
+			rest = strings.TrimPrefix(rest, "/")
+			to := rw.ReplacePrefix.To
+			if to != "" && rest != "" && !strings.HasSuffix(to, "/") {
+				to += "/"
+			}
+			k = to + rest
+		}
+		return rw.AddPrefix + k + rw.AddSuffix
+	}
 	if r.FixedKey != "" {
 		return r.FixedKey
 	}
 	result := key
 	if r.Version == "v2" {
-		meta := "*"
-		if r.ResourceSyntax == "glob" {
-			meta = `*?[{\`
-		}
-		lit := r.Resource
-		if i := strings.IndexAny(lit, meta); i >= 0 {
-			lit = lit[:i]
-		}
+		lit := refLiteral(r)
 		rest := strings.TrimPrefix(strings.TrimPrefix(key, lit), "/")
 		result = rest
 		if r.PrefixReplace != "" {
@@ -343,6 +501,22 @@ func refOriginKey(r Rule, key string) string {
 		}
 	}
 	return r.Prefix + result + r.Suffix
+}
+
+// refLiteral is the literal prefix of r's resource (or its match.prefix).
+func refLiteral(r Rule) string {
+	if r.Resource == "" && r.Match != nil {
+		return r.Match.Prefix
+	}
+	meta := "*"
+	if r.ResourceSyntax == "glob" {
+		meta = `*?[{\`
+	}
+	lit := r.Resource
+	if i := strings.IndexAny(lit, meta); i >= 0 {
+		lit = lit[:i]
+	}
+	return lit
 }
 
 // refUnsafeSegment is the unsafe-segment rule of docs/SEMANTICS.md §4, written again.

@@ -29,6 +29,10 @@ type ruleIndex struct {
 	suffixes radix      // reversed literal suffixes; val indexes tails
 	tails    []tail     // the rules at one literal prefix and suffix
 	complex  []complexRule
+	// same holds, for an exact or one-"*" pattern that several rules
+	// share, all those rules in order: the first decides unless it has
+	// conditions that do not hold (lookupFrom).
+	same []int32
 }
 
 // refEntry is the entry of a literal whose rules a trie record can not
@@ -36,11 +40,15 @@ type ruleIndex struct {
 type refEntry struct {
 	exact      int32 // first rule whose resource is exactly this path, -1
 	suffixRoot int32 // root in suffixes, -1 when only exact rules are here
+	// same[sameLo:sameHi] are all the exact rules, when more than one.
+	sameLo, sameHi int32
 }
 
 type tail struct {
 	star           int32 // first one-"*" rule, -1
 	cplxLo, cplxHi int32 // complex[cplxLo:cplxHi], in rule order
+	// same[sameLo:sameHi] are all the one-"*" rules, when more than one.
+	sameLo, sameHi int32
 }
 
 type complexRule struct {
@@ -84,6 +92,7 @@ func buildIndex(pats []pattern) (ruleIndex, error) {
 	ix.entries = slices.Clip(ix.entries)
 	ix.tails = slices.Clip(ix.tails)
 	ix.complex = slices.Clip(ix.complex)
+	ix.same = slices.Clip(ix.same)
 	return *ix, nil
 }
 
@@ -136,8 +145,21 @@ func (b *indexBuilder) entry(items []trieItem) packedEntry {
 	for i < len(items) && pats[items[i].rule].kind == patExact {
 		i++
 	}
-	if i == len(items) {
+	var sameLo, sameHi int32
+	if i > 1 {
+		sameLo = int32(len(ix.same))
+		for _, it := range items[:i] {
+			ix.same = append(ix.same, it.rule)
+		}
+		sameHi = int32(len(ix.same))
+	}
+	if i == len(items) && i == 1 {
 		return packedEntry{kind: ekExact, rule: exact, min: lowest}
+	}
+	if i == len(items) {
+		ref := int32(len(ix.entries))
+		ix.entries = append(ix.entries, refEntry{exact: exact, suffixRoot: -1, sameLo: sameLo, sameHi: sameHi})
+		return packedEntry{kind: ekRef, rule: ref, min: lowest}
 	}
 	b.keys, b.vals, b.tmins = b.keys[:0], b.vals[:0], b.tmins[:0]
 	firstTail, firstComplex := len(ix.tails), len(ix.complex)
@@ -146,11 +168,21 @@ func (b *indexBuilder) entry(items []trieItem) packedEntry {
 		s := suffix(items[i].rule)
 		t := tail{star: -1, cplxLo: int32(len(ix.complex))}
 		first := items[i].rule
+		nstar := 0
 		for ; i < len(items) && suffix(items[i].rule) == s; i++ {
 			r := items[i].rule
 			if p := &pats[r]; p.kind == patStar {
 				if t.star < 0 {
 					t.star = r
+				}
+				nstar++
+				if nstar == 2 {
+					t.sameLo = int32(len(ix.same))
+					ix.same = append(ix.same, t.star)
+				}
+				if nstar >= 2 {
+					ix.same = append(ix.same, r)
+					t.sameHi = int32(len(ix.same))
 				}
 			} else {
 				ix.complex = append(ix.complex, complexRule{r, p.m})
@@ -162,7 +194,7 @@ func (b *indexBuilder) entry(items []trieItem) packedEntry {
 		b.tmins = append(b.tmins, first)
 		ix.tails = append(ix.tails, t)
 	}
-	if pe := inlineEntry(exact, sufs, ix.tails[firstTail:], ix.complex[firstComplex:]); pe.kind != ekNone {
+	if pe := inlineEntry(exact, sufs, ix.tails[firstTail:], ix.complex[firstComplex:]); pe.kind != ekNone && sameHi == 0 {
 		// What was noted for the suffix tries is not needed.
 		ix.tails = ix.tails[:firstTail]
 		ix.complex = ix.complex[:firstComplex]
@@ -172,7 +204,7 @@ func (b *indexBuilder) entry(items []trieItem) packedEntry {
 	for _, s := range sufs {
 		b.keys = append(b.keys, reverse(s))
 	}
-	en := refEntry{exact: exact, suffixRoot: ix.suffixes.build(b.keys, b.vals, b.tmins)}
+	en := refEntry{exact: exact, suffixRoot: ix.suffixes.build(b.keys, b.vals, b.tmins), sameLo: sameLo, sameHi: sameHi}
 	ref := int32(len(ix.entries))
 	ix.entries = append(ix.entries, en)
 	return packedEntry{kind: ekRef, rule: ref, min: min(lowest, ix.suffixes.nodes[en.suffixRoot].min)}
@@ -217,7 +249,7 @@ func inlineEntry(exact int32, suffixes []string, tails []tail, complex []complex
 	}
 	t := tails[0]
 	switch {
-	case t.star >= 0 && t.cplxLo == t.cplxHi:
+	case t.star >= 0 && t.cplxLo == t.cplxHi && t.sameHi == t.sameLo:
 		return packedEntry{kind: ekStar, rule: t.star, suffix: suffixes[0], min: t.star}
 	case t.star < 0 && len(complex) == 1 && suffixes[0] == "":
 		switch complex[0].m.(type) {

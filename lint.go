@@ -62,8 +62,41 @@ func lintOptions(r Rule, i int, plain []string, probs *warnings) {
 		lintHeaders(r, plain, warn)
 		lintVariants(r, warn)
 	}
-	if !redirect && r.RedirectCode != 0 {
+	if !redirect && r.RedirectCode != 0 && r.Mode != ModeRedirectFetch {
 		warn("redirectCode", "does nothing on a fetch rule")
+	}
+	lintExtended(r, warn)
+}
+
+// lintExtended flags the extended model's options that the rule's mode
+// ignores (docs/SEMANTICS.md §11).
+func lintExtended(r Rule, warn func(field, format string, args ...any)) {
+	switch r.Mode {
+	case ModeRedirect:
+		if len(r.SourceURLs) > 1 {
+			warn("sourceUrls", "only the first does something on a redirect rule: the client is sent to it")
+		}
+		if len(r.BackSourceURLs) > 0 {
+			warn("backSourceUrls", "do nothing on a redirect rule: the client is sent to the first primary only")
+		}
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"sourceWeights", len(r.SourceWeights) > 0}, {"pick", r.Pick != ""}, {"failoverOn", len(r.FailoverOn) > 0}, {"fetch", r.Fetch != nil}} {
+			if f.set {
+				warn(f.name, "does nothing on a redirect rule: a redirect fetches nothing")
+			}
+		}
+	case ModeFetch:
+		if r.Redirect != nil {
+			warn("redirect", "does nothing on a fetch rule")
+		}
+	}
+	if r.Mode != ModeRedirect && len(r.FailoverOn) > 0 && len(r.SourceURLs)+len(r.BackSourceURLs) <= 1 && r.BackSourceURL == "" {
+		warn("failoverOn", "does nothing: the rule has one origin, and no other to fail over to")
+	}
+	if r.Pick == PickRandom && len(r.SourceURLs) <= 1 {
+		warn("pick", "does nothing with one primary")
 	}
 }
 
@@ -140,7 +173,11 @@ func lintHeaders(r Rule, plain []string, warn func(field, format string, args ..
 // authority.
 func (r *ruleTemplate) plainHTTP() []string {
 	var out []string
-	for _, o := range []*origin{r.primary, r.backup} {
+	list := []*origin{r.primary, r.backup}
+	if r.ext != nil {
+		list = r.ext.origins
+	}
+	for _, o := range list {
 		if o != nil && o.scheme == "http" && !slices.Contains(out, "http://"+o.hostport) {
 			out = append(out, "http://"+o.hostport)
 		}

@@ -40,9 +40,12 @@ func newReachability(e *Engine) *reachability {
 	globs := globCache{}
 	for i := range e.compiled {
 		c := &e.compiled[i]
-		p, _ := compilePattern(c.resource, syntaxes[c.syntax], false, globs)
+		p := e.rulePattern(i, globs)
 		r.pats[i] = p
-		if !r.glob(i) {
+		switch {
+		case c.byPrefix:
+			r.parts[i] = []string{c.resource, ""}
+		case !r.glob(i):
 			r.parts[i] = strings.Split(c.resource, "*")
 		}
 		m := r.byLit[p.lit]
@@ -88,7 +91,11 @@ func (r *reachability) candidates(first, last string, j int, visit func(i int)) 
 				if i >= j {
 					break
 				}
-				visit(i)
+				// A rule with conditions does not take every key it
+				// covers (docs/SEMANTICS.md §11).
+				if r.e.compiled[i].cond == nil {
+					visit(i)
+				}
 			}
 		}
 		if len(m) <= len(last)+1 {
@@ -123,6 +130,9 @@ var sampleFillers = []string{"", "a", "b", "x", "z", "A", "0", "1", "-", "_", ".
 
 // check adds a warning when no key can reach rule j, or may not.
 func (r *reachability) check(j int, w *warnings) {
+	if c := r.e.compiled[j].cond; c != nil && !c.on.missOnly() {
+		return // it answers statuses no rule without conditions answers
+	}
 	var by []int
 	maybe := false
 	for _, alt := range r.alternatives(j) {
@@ -176,7 +186,11 @@ func (r *reachability) check(j int, w *warnings) {
 	by = slices.Compact(by)
 	names := make([]string, len(by))
 	for k, i := range by {
-		names[k] = fmt.Sprintf("%s (%q)", w.at.path(i, ""), r.e.compiled[i].resource)
+		res := r.e.compiled[i].resource
+		if r.e.compiled[i].byPrefix {
+			res += "*"
+		}
+		names[k] = fmt.Sprintf("%s (%q)", w.at.path(i, ""), res)
 	}
 	verb := "covers"
 	if len(by) > 1 {

@@ -16,11 +16,25 @@ import (
 
 // Request is what the storage did not find: the object key exactly as
 // stored (no leading "/" added or removed), the raw query string without
-// "?", and the client's request headers.
+// "?", and the client's request headers. The other fields matter only
+// to rules of the extended model (docs/SEMANTICS.md §11); their zero
+// values are a GET miss with no Host.
 type Request struct {
 	Key      string
 	RawQuery string
 	Header   http.Header
+	// Method is the client's method; "" is GET.
+	Method string
+	// Host is the client's Host header (a port in it is ignored by
+	// match.hosts; a redirect to the request's host keeps it).
+	Host string
+	// Scheme is "http" or "https", the scheme the client used; "" is
+	// http.
+	Scheme string
+	// Status is what the store answered for the key: 0 (or 404) is a
+	// miss; another status 100 to 599 reaches only the rules whose "on"
+	// takes it.
+	Status int
 }
 
 // prepared is a request that passed every check: its rule, origin key and
@@ -30,6 +44,9 @@ type prepared struct {
 	index int32
 	key   originKey
 	query string
+	tls   bool       // the request's scheme is https
+	obuf  [2]*origin // origins' storage for a rule of the BOS model
+	goal  *origin    // a redirect's target built from the request
 }
 
 // prepare runs the request checks in their order: InvalidKey, no rule,
@@ -38,7 +55,11 @@ func (e *Engine) prepare(req *Request) (p prepared, err error) {
 	if reason := keyReason(req.Key); reason != "" {
 		return p, &requestError{ErrInvalidKey, reason}
 	}
-	p.index = e.index.lookup(req.Key)
+	if reason := requestReason(req); reason != "" {
+		return p, &requestError{ErrInvalidRequest, reason}
+	}
+	p.tls = equalFoldASCII(req.Scheme, "https")
+	p.index = e.matchRequest(req)
 	if p.index == noRule {
 		return p, ErrNoRule
 	}
@@ -53,17 +74,88 @@ func (e *Engine) prepare(req *Request) (p prepared, err error) {
 		}
 		p.query = req.RawQuery
 	}
+	if x := p.rule.ext; x != nil && x.target != nil {
+		var reason string
+		if p.goal, reason = x.target.origin(req, p.tls); reason != "" {
+			return p, &requestError{ErrInvalidRequest, reason}
+		}
+	}
 	return p, nil
 }
 
-// origins are the origins the decision has URLs for, the first n: the
-// primary, and in fetch mode the backup when the rule has one.
-func (p *prepared) origins() (o [2]*origin, n int) {
-	r := p.rule
-	if r.mode == ModeFetch && r.backup != nil {
-		return [2]*origin{r.primary, r.backup}, 2
+// requestReason says why a request's status or scheme can not be used,
+// or "".
+func requestReason(req *Request) string {
+	switch {
+	case req.Status != 0 && (req.Status < 100 || req.Status > 599):
+		return fmt.Sprintf("status %d is not 0 (a miss) or 100 to 599", req.Status)
+	case req.Scheme != "" && !equalFoldASCII(req.Scheme, "http") && !equalFoldASCII(req.Scheme, "https"):
+		return fmt.Sprintf("scheme %q is not http or https", req.Scheme)
 	}
-	return [2]*origin{r.primary}, 1
+	return ""
+}
+
+// origins are the origins the decision has URLs for: the primary, and in
+// fetch mode the backup when the rule has one; for a rule of the
+// extended model, its primaries then its backups (a redirect: the first
+// primary, or the target).
+func (p *prepared) origins() []*origin {
+	r := p.rule
+	if x := r.ext; x != nil {
+		if p.goal != nil {
+			p.obuf[0] = p.goal
+			return p.obuf[:1]
+		}
+		list := x.origins
+		if x.fromRequest && p.tls {
+			list = x.tls
+		}
+		if r.mode == ModeRedirect {
+			return list[:1]
+		}
+		return list
+	}
+	p.obuf[0] = r.primary
+	if r.mode == ModeFetch && r.backup != nil {
+		p.obuf[1] = r.backup
+		return p.obuf[:2]
+	}
+	return p.obuf[:1]
+}
+
+// origin is the redirect target's origin for req.
+func (t *redirectTarget) origin(req *Request, tls bool) (*origin, string) {
+	https := tls
+	if t.scheme != "" {
+		https = t.scheme == "https"
+	}
+	if t.http != nil {
+		if https {
+			return t.https, ""
+		}
+		return t.http, ""
+	}
+	if req.Host == "" {
+		return nil, "the rule redirects to the request's host, and the request has none"
+	}
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	host, port, reason := parseAuthority(req.Host, true)
+	if reason != "" || strings.ContainsAny(req.Host, "/?#@\\") {
+		return nil, fmt.Sprintf("the request's host %q can not be a redirect's host", req.Host)
+	}
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	o := &origin{scheme: scheme, host: host, port: port, hostport: host, path: "/"}
+	if port != "" {
+		o.hostport += ":" + port
+	}
+	o.raw = scheme + "://" + o.hostport
+	o.base = o.raw + "/"
+	return o, ""
 }
 
 // keyReason says why key can not be an object key, or "".
@@ -97,6 +189,27 @@ func (k *originKey) add(s string) {
 
 // originKey sets k to the origin key of key under rule r.
 func (r *compiledRule) originKey(k *originKey, key string) {
+	if x := r.ext; x != nil && (x.rewrite != nil || x.collapse) {
+		if x.rewrite != nil {
+			rw := x.rewrite
+			k.add(rw.addPrefix)
+			k.add(rw.apply(key, r.resource[:r.crop]))
+			k.add(rw.addSuffix)
+		} else {
+			r.bosKey(k, key)
+		}
+		if x.collapse {
+			s := collapseSlashes(strings.Join(k.parts[:k.n], ""))
+			*k = originKey{}
+			k.add(s)
+		}
+		return
+	}
+	r.bosKey(k, key)
+}
+
+// bosKey sets k to the origin key of key under r's BOS fields.
+func (r *compiledRule) bosKey(k *originKey, key string) {
 	if r.fixedKey != "" {
 		k.add(r.fixedKey)
 		return
@@ -157,7 +270,7 @@ func (e *Engine) AppendURL(dst []byte, req *Request) ([]byte, int, error) {
 	if err != nil {
 		return dst, -1, err
 	}
-	return appendURL(dst, p.rule.primary, &p.key, p.query), int(p.index), nil
+	return appendURL(dst, p.origins()[0], &p.key, p.query), int(p.index), nil
 }
 
 // appendURLFast is AppendURL for the common request, whose key is checked
@@ -172,11 +285,17 @@ func (e *Engine) appendURLFast(dst []byte, req *Request) ([]byte, int, bool) {
 	if key == "" || len(key) > maxFieldLen {
 		return dst, -1, false
 	}
+	if (req.Status != 0 && req.Status != 404) || (req.Scheme != "" && req.Scheme != "http" && req.Scheme != "https") {
+		return dst, -1, false
+	}
 	i := e.index.lookup(key)
 	if i == noRule {
 		return dst, -1, false
 	}
 	r := &e.compiled[i]
+	if r.ext != nil || r.cond != nil {
+		return dst, -1, false // the extended model: prepare's way
+	}
 	if r.fixedKey != "" {
 		return dst, -1, false // the key is not in the URL, so not checked there
 	}

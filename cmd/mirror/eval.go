@@ -27,23 +27,31 @@ func evalFlags(fs *flag.FlagSet) func(*env) int {
 // maxLine bounds one request line.
 const maxLine = 1 << 20
 
-// request is one line of eval's input.
+// request is one line of eval's input. method, host, scheme and status
+// are the request's for rules of the extended model (docs/SEMANTICS.md
+// §11); unset, the request is a GET miss with no Host.
 type request struct {
 	Key     *string         `json:"key"`
 	Query   *string         `json:"query"`
 	Headers json.RawMessage `json:"headers"`
+	Method  *string         `json:"method"`
+	Host    *string         `json:"host"`
+	Scheme  *string         `json:"scheme"`
+	Status  *int            `json:"status"`
 }
 
 // The output shapes. Fields are in sorted order, so that the JSON keys
 // come out sorted, like encoding/json's maps.
 type (
 	fetchOut struct {
-		Headers      http.Header `json:"headers,omitempty"`
-		Matched      bool        `json:"matched"`
-		Mode         string      `json:"mode"`
-		Rule         int         `json:"rule"`
-		StorageClass string      `json:"storageClass,omitempty"`
-		URLs         []string    `json:"urls"`
+		Headers      http.Header    `json:"headers,omitempty"`
+		Matched      bool           `json:"matched"`
+		Mode         string         `json:"mode"`
+		Policy       *mirror.Policy `json:"policy,omitempty"`
+		RedirectCode int            `json:"redirectCode,omitempty"` // redirectFetch
+		Rule         int            `json:"rule"`
+		StorageClass string         `json:"storageClass,omitempty"`
+		URLs         []string       `json:"urls"`
 	}
 	redirectOut struct {
 		Matched      bool     `json:"matched"`
@@ -133,6 +141,17 @@ func parseRequest(line []byte) (*mirror.Request, string) {
 	if r.Query != nil {
 		req.RawQuery = *r.Query
 	}
+	for _, f := range []struct {
+		v   *string
+		dst *string
+	}{{r.Method, &req.Method}, {r.Host, &req.Host}, {r.Scheme, &req.Scheme}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	if r.Status != nil {
+		req.Status = *r.Status
+	}
 	var reason string
 	req.Header, reason = decodeHeaders(r.Headers)
 	if reason != "" {
@@ -187,10 +206,16 @@ func decide(d *mirror.Decision, err error) any {
 		return errorOut{"UnsafeKey", err.Error()}
 	case errors.Is(err, mirror.ErrInvalidQuery):
 		return errorOut{"InvalidQuery", err.Error()}
+	case errors.Is(err, mirror.ErrInvalidRequest):
+		return errorOut{"InvalidRequest", err.Error()}
 	case err != nil:
 		return errorOut{"Error", err.Error()}
 	case d.Mode == mirror.ModeRedirect:
 		return redirectOut{Matched: true, Mode: string(d.Mode), RedirectCode: d.RedirectCode, Rule: d.Rule, URLs: d.URLs}
 	}
-	return fetchOut{Headers: d.Header, Matched: true, Mode: string(d.Mode), Rule: d.Rule, StorageClass: d.StorageClass, URLs: d.URLs}
+	out := fetchOut{Headers: d.Header, Matched: true, Mode: string(d.Mode), Policy: d.Policy, Rule: d.Rule, StorageClass: d.StorageClass, URLs: d.URLs}
+	if d.Mode == mirror.ModeRedirectFetch {
+		out.RedirectCode = d.RedirectCode
+	}
+	return out
 }
