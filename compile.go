@@ -55,6 +55,18 @@ func Load(data []byte, format Format) (*Engine, error) {
 // passQueryString (its Java SDK) are read. null, missing and "" fields are
 // unset; unknown fields are ignored.
 func (c Compiler) Load(data []byte, format Format) (*Engine, error) {
+	if importers[format] != nil {
+		return c.importProvider(data, format) // providers.go
+	}
+	if format == FormatAuto || format == "" {
+		f, ok, err := detectProvider(data)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return c.importProvider(data, f)
+		}
+	}
 	b := newEngineBuilder(c, FormatNative)
 	top, ok := readTop(data, format, &b.probs)
 	if !ok {

@@ -112,7 +112,7 @@ type Policy struct {
 	// layer's default.
 	FailoverOn      StatusList `json:"failoverOn,omitempty"`
 	FollowRedirects int        `json:"followRedirects,omitempty"`
-	PassStatus      []int      `json:"passStatus,omitempty"`
+	PassStatus      StatusList `json:"passStatus,omitempty"`
 	// Pick is how to pick among the primaries (ordered, random,
 	// weighted).
 	Pick Pick `json:"pick"`
@@ -263,8 +263,8 @@ func (b *engineBuilder) extendedRule(r *Rule, i int, unset fieldSet, t *ruleTemp
 			add("fetch.followRedirects", fmt.Sprintf("%d is not 0 to %d", f.FollowRedirects, maxFollow))
 		}
 		for j, s := range f.PassStatus {
-			if s < 100 || s > 599 {
-				add(fmt.Sprintf("fetch.passStatus[%d]", j), fmt.Sprintf("%d is not a status code (100 to 599)", s))
+			if _, ok := statusCode(s); !ok && s != "4xx" && s != "5xx" {
+				add(fmt.Sprintf("fetch.passStatus[%d]", j), fmt.Sprintf("%q is not a status code (100 to 599), 4xx or 5xx", s))
 			}
 		}
 		pol.FollowRedirects, pol.CheckMD5, pol.PassStatus = f.FollowRedirects, f.CheckMD5, slices.Clone(f.PassStatus)

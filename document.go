@@ -50,7 +50,7 @@ func readTop(data []byte, format Format, probs *problems) (topLevel, bool) {
 		}
 	case FormatBOS, FormatQingStor, FormatNative:
 	default:
-		probs.add(-1, "format", fmt.Sprintf("%q is not auto, bos, qingstor or native", string(format)))
+		probs.add(-1, "format", fmt.Sprintf("%q is not auto, bos, qingstor, native, oss, cos, s3, obs or tos", string(format)))
 		return topLevel{}, false
 	}
 	top := topLevel{format: format}

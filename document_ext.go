@@ -272,7 +272,7 @@ func parseExtended(raw *rawRule, r *Rule, rd *reader) {
 		r.Fetch = &FetchOptions{}
 		rd.integer("fetch.followRedirects", rf.FollowRedirects, &r.Fetch.FollowRedirects)
 		rd.boolean("fetch.checkMd5", rf.CheckMD5, &r.Fetch.CheckMD5)
-		r.Fetch.PassStatus = rd.ints("fetch.passStatus", rf.PassStatus)
+		r.Fetch.PassStatus = rd.statuses("fetch.passStatus", rf.PassStatus)
 		if !isNull(rf.Store) {
 			var store bool
 			rd.boolean("fetch.store", rf.Store, &store)

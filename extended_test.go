@@ -120,7 +120,7 @@ func TestExtendedDecision(t *testing.T) {
 		t.Errorf("URLs %q, want %q", d.URLs, want)
 	}
 	pol := &Policy{Primaries: 2, Pick: PickWeighted, Weights: []int{8, 2}, FailoverOn: StatusList{"5xx", "404", "timeout"},
-		FollowRedirects: 3, CheckMD5: true, PassStatus: []int{400}, Store: false}
+		FollowRedirects: 3, CheckMD5: true, PassStatus: StatusList{"400"}, Store: false}
 	if !reflect.DeepEqual(d.Policy, pol) {
 		t.Errorf("policy %+v", d.Policy)
 	}

@@ -150,7 +150,9 @@ func importCOSRule(it *elem, probs *importProblems) (*impRule, int, bool) {
 			probs.at(par.child("Protocol"), quoteShort(p)+" is not HTTP, HTTPS or FOLLOW")
 		}
 	}
-	r.Scheme = scheme
+	if scheme == "request" {
+		r.Scheme = scheme
+	}
 	r.PassQueryString = ptr(readBool(par, "FollowQueryString", true, probs))
 	if typ == "Redirect" || typ == "Proxy" {
 		rd := &impRedirect{Code: 302}
@@ -252,8 +254,13 @@ func importCOSOrigins(it *elem, typ, scheme string, r *impRule, probs *importPro
 	case (typ == "Proxy" || typ == "Redirect") && len(hosts) > 1:
 		probs.in(oi, "HostInfo", fmt.Sprintf("has %d origins; a %s rule takes exactly one", len(hosts), typ))
 	}
-	base := "http://"
-	if scheme == "https" {
+	// HTTP and HTTPS origins are written as URLs; FOLLOW's are host[:port]
+	// with the rule's scheme "request" (the engine's form for both).
+	base := ""
+	switch scheme {
+	case "http":
+		base = "http://"
+	case "https":
 		base = "https://"
 	}
 	var weights []int

@@ -149,7 +149,7 @@ func TestImportCOSFromSDK(t *testing.T) {
 	require.NoError(t, err, string(body()))
 	assertSameJSON(t, []byte(`{"rules":[
 	 {"mode":"fetch","match":{"prefix":"img/"},"on":"miss","sourceUrls":["https://origin.example.com"],
-	  "backSourceUrls":["https://standby1.example.com","https://standby2.example.com"],"failoverOn":["5xx"],"scheme":"https",
+	  "backSourceUrls":["https://standby1.example.com","https://standby2.example.com"],"failoverOn":["5xx"],
 	  "rewrite":{"addPrefix":"mirror/"},"passQuerystring":true,"ignoreHeaders":["Cookie"],
 	  "customHeaders":[{"headerName":"x-cos-meta-a","headerValue":"1"}],
 	  "fetch":{"followRedirects":0,"checkMd5":false,"store":true}}]}`), out)

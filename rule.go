@@ -231,7 +231,9 @@ type FetchOptions struct {
 	// CheckMD5 asks the serving layer to check Content-MD5.
 	CheckMD5 bool `json:"checkMd5,omitempty"`
 	// PassStatus are origin statuses handed to the client as they are.
-	PassStatus []int `json:"passStatus,omitempty"`
+	// Codes and the classes "4xx" and "5xx", as COS's
+	// TransparentErrorCode passes every error through.
+	PassStatus StatusList `json:"passStatus,omitempty"`
 	// Store false serves the fetched object without storing it (nil is
 	// true).
 	Store *bool `json:"store,omitempty"`

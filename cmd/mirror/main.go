@@ -1,8 +1,8 @@
 // Command mirror evaluates and checks mirror back-to-origin rule
 // documents, and runs a mirror gateway.
 //
-//	mirror eval  -rules FILE [-format auto|bos|qingstor|native] [-allow-private-origins] < requests.jsonl
-//	mirror check -rules FILE [-format auto|bos|qingstor|native] [-allow-private-origins] [-json]
+//	mirror eval  -rules FILE [-format FORMAT] [-allow-private-origins] < requests.jsonl
+//	mirror check -rules FILE [-format FORMAT] [-allow-private-origins] [-json]
 //	mirror explain -rules FILE [-query Q] [-H 'Name: value']... [-json] KEY
 //	mirror lint -rules FILE [-json]
 //	mirror serve -data DIR [-listen ADDR] [-bucket NAME=FILE]... [flags]
@@ -44,9 +44,9 @@ func main() {
 const usage = `usage: mirror <command> [flags]
 
 commands:
-  eval   -rules FILE [-format auto|bos|qingstor|native] [-allow-private-origins] < requests.jsonl
+  eval   -rules FILE [-format FORMAT] [-allow-private-origins] < requests.jsonl
          decide each request (one JSON object per line) and print one decision per line
-  check  -rules FILE [-format auto|bos|qingstor|native] [-allow-private-origins] [-json]
+  check  -rules FILE [-format FORMAT] [-allow-private-origins] [-json]
          validate a document and print its rules
   explain -rules FILE [-query Q] [-H 'Name: value']... [-json] KEY
          tell why a key goes where it goes, step by step
@@ -149,7 +149,7 @@ type ruleFlags struct {
 func addRuleFlags(fs *flag.FlagSet) *ruleFlags {
 	f := &ruleFlags{}
 	fs.StringVar(&f.rules, "rules", "", "the rules `document` (JSON); - reads it from standard input")
-	fs.StringVar(&f.format, "format", "auto", "document format: auto, bos, qingstor or native")
+	fs.StringVar(&f.format, "format", "auto", "document `format`: auto, bos, qingstor, native, oss, cos, s3, obs or tos")
 	fs.BoolVar(&f.allowPrivate, "allow-private-origins", false, "allow loopback, private and other non-routable origins")
 	return f
 }
