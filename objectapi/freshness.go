@@ -22,7 +22,8 @@ func (h *Handler) staleDecision(r *http.Request, eng *mirror.Engine, bucket, key
 	if onlyIfCached(r.Header) || fromMirror(r.Header) || r.Method == http.MethodHead && h.NoHeadFetch {
 		return nil
 	}
-	d, err := eng.Resolve(&mirror.Request{Key: key, RawQuery: r.URL.RawQuery, Header: r.Header})
+	// Asked as a miss: what the rules would fetch the key from now.
+	d, err := eng.Resolve(engineRequest(r, key))
 	if err != nil || d.Mode != mirror.ModeFetch {
 		return nil
 	}
@@ -39,4 +40,16 @@ func servedStale(err error) bool {
 		return fe.Outcome != pull.OutcomeNotFound && fe.Outcome != pull.OutcomePurged
 	}
 	return true // the client's context ended, or a store error
+}
+
+// engineRequest is what the engine is asked about a miss of key: the
+// request's query, headers, method, Host and scheme (for the conditions
+// of docs/SEMANTICS.md §11), and Status 0, a miss: the gateway asks the
+// engine about misses only (a revalidation asks what a miss would fetch).
+func engineRequest(r *http.Request, key string) *mirror.Request {
+	req := &mirror.Request{Key: key, RawQuery: r.URL.RawQuery, Header: r.Header, Method: r.Method, Host: r.Host, Scheme: "http"}
+	if r.TLS != nil {
+		req.Scheme = "https"
+	}
+	return req
 }

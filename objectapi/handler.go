@@ -264,7 +264,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.Failf(httpapi.NoSuchKey, "no such object (the request came through a mirror gateway: no fetch, no loop)")
 		return
 	}
-	d, err := eng.Resolve(&mirror.Request{Key: key, RawQuery: r.URL.RawQuery, Header: r.Header})
+	d, err := eng.Resolve(engineRequest(r, key))
 	switch {
 	case errors.Is(err, mirror.ErrNoRule):
 		e.Failf(httpapi.NoSuchKey, "no such object, and no mirror rule covers its key")
