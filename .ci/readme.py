@@ -71,7 +71,8 @@ def console_steps(body):
             if cmd is not None:
                 steps.append((cmd, '\n'.join(out)))
             cmd, out = line[2:], []
-            while cmd.endswith('\\') and k + 1 < len(lines):
+            # A command goes on after a line ending in \, | or &&.
+            while cmd.rstrip().endswith(('\\', '|', '&&')) and k + 1 < len(lines):
                 k += 1
                 cmd = cmd + '\n' + lines[k]
         else:
