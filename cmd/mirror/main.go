@@ -5,6 +5,7 @@
 //	mirror check -rules FILE [-format FORMAT] [-allow-private-origins] [-json]
 //	mirror explain -rules FILE [-query Q] [-H 'Name: value']... [-json] KEY
 //	mirror lint -rules FILE [-json]
+//	mirror convert -from FORMAT -rules FILE -to FORMAT [-allow-private-origins]
 //	mirror serve -data DIR [-listen ADDR] [-bucket NAME=FILE]... [flags]
 //	mirror purge (-data DIR|s3://BUCKET[/PREFIX] | -url GATEWAY) -bucket B (-prefix P | -all | KEY...)
 //	mirror warm -bucket B (-data DIR|-url URL) [-keys FILE|-] [-from-log FILE] [flags]
@@ -53,6 +54,9 @@ commands:
   lint   -rules FILE [-json]
          warn about rules no key can reach and options that do nothing or are risky;
          exit status 1 when there are warnings
+  convert -from FORMAT -rules FILE -to FORMAT [-allow-private-origins]
+         write the document in another format that decides every request as it does;
+         what that format can not say is an error naming each rule and field
   serve  -data DIR [-listen ADDR] [-bucket NAME=FILE]... [flags]
          run a mirror gateway: serve stored objects, fetch missing ones from their origins
   purge  (-data DIR|s3://BUCKET[/PREFIX] | -url GATEWAY) -bucket B (-prefix P | -all | KEY...)
@@ -78,6 +82,7 @@ var commands = []command{
 	{"check", checkFlags},
 	{"explain", explainFlags},
 	{"lint", lintFlags},
+	{"convert", convertFlags}, // convert.go
 	{"serve", serveFlags},
 	{"purge", purgeFlags}, // purge.go
 	{"warm", warmFlags},
