@@ -585,13 +585,13 @@ func TestImportJSONAdversarial(t *testing.T) {
 			elapsed := time.Since(start)
 			assert.Error(t, err, name)
 			assert.Nil(t, out)
-			assert.Less(t, elapsed, 500*time.Millisecond, "%s %s took %v", provider, name, elapsed)
+			assert.Less(t, elapsed, 5*time.Second, "%s %s took %v (a hang guard: the speed is BenchmarkImportAdversarial's)", provider, name, elapsed)
 			var ce *CompileError
 			require.True(t, errors.As(err, &ce), name)
 			assert.LessOrEqual(t, len(ce.Problems), MaxProblems)
 		}
 		start := time.Now()
 		detectJSONFormat(doc)
-		assert.Less(t, time.Since(start), 500*time.Millisecond, "detect %s", name)
+		assert.Less(t, time.Since(start), 5*time.Second, "detect %s", name)
 	}
 }

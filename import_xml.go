@@ -37,9 +37,11 @@ const (
 	// CredentialProvider/...).
 	maxImportDepth = 12
 	// maxImportElements is the most elements (or JSON values) a document
-	// may hold. The largest legal documents hold a few thousand (OSS: 20
-	// rules of at most ~80 elements).
-	maxImportElements = 20000
+	// may hold. The largest legal documents hold a few thousand at most
+	// (OSS: 20 rules of at most ~80 elements; S3: 50 rules of ~10), and
+	// each element read costs a few hundred bytes, so a hostile 1 MB
+	// document is refused in a few MB (BenchmarkImportAdversarial).
+	maxImportElements = 5000
 	// maxImportText is the longest value of one element (maxFieldLen).
 	maxImportText = maxFieldLen
 )
