@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/mirrorkit/mirror"
 )
@@ -34,9 +36,20 @@ func checkFlags(fs *flag.FlagSet) func(*env) int {
 			for i := 0; i < eng.Len(); i++ {
 				r := eng.Rule(i)
 				primary, backup := eng.Origins(i)
-				fmt.Fprintf(w, "%d %s %q -> %s", i, r.Mode, r.Resource, primary)
+				if rd := r.Redirect; primary == "" && rd != nil {
+					// A redirect to a host and scheme, not to an origin.
+					primary = or(rd.Scheme, "(the request's scheme)") + "://" + or(rd.Host, "(the request's host)")
+				}
+				fmt.Fprintf(w, "%d %s %s -> %s", i, r.Mode, coverage(r), primary)
+				if n := len(r.SourceURLs); n > 1 {
+					fmt.Fprintf(w, " (+%d primaries)", n-1)
+				}
 				if backup != "" {
-					fmt.Fprintf(w, " (backup %s)", backup)
+					fmt.Fprintf(w, " (backup %s", backup)
+					if n := len(r.BackSourceURLs); n > 1 {
+						fmt.Fprintf(w, " +%d", n-1)
+					}
+					fmt.Fprint(w, ")")
 				}
 				fmt.Fprintln(w)
 			}
@@ -47,4 +60,44 @@ func checkFlags(fs *flag.FlagSet) func(*env) int {
 		}
 		return 0
 	}
+}
+
+// coverage words what keys and requests a rule answers: its resource, or
+// its match's prefix and suffix, then its other conditions.
+func coverage(r mirror.Rule) string {
+	var parts []string
+	if r.Resource != "" || r.Match == nil {
+		parts = append(parts, strconv.Quote(r.Resource))
+	}
+	if m := r.Match; m != nil {
+		if m.Prefix != "" || r.Resource == "" {
+			parts = append(parts, "prefix "+strconv.Quote(m.Prefix))
+		}
+		if m.Suffix != "" {
+			parts = append(parts, "suffix "+strconv.Quote(m.Suffix))
+		}
+		for _, h := range m.Headers {
+			parts = append(parts, "header "+h.Name+"="+strconv.Quote(h.Value))
+		}
+		if len(m.Hosts) > 0 {
+			parts = append(parts, "hosts "+strings.Join(m.Hosts, ","))
+		}
+		if len(m.NotHosts) > 0 {
+			parts = append(parts, "not hosts "+strings.Join(m.NotHosts, ","))
+		}
+		if len(m.Methods) > 0 {
+			parts = append(parts, "methods "+strings.Join(m.Methods, ","))
+		}
+	}
+	if len(r.On) > 0 && !(len(r.On) == 1 && r.On[0] == "miss") {
+		parts = append(parts, "on "+strings.Join(r.On, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func or(s, otherwise string) string {
+	if s == "" {
+		return otherwise
+	}
+	return s
 }

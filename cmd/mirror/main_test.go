@@ -170,3 +170,16 @@ func TestREADMEShowsTheEvalOutput(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, out, block)
 }
+
+// check words a provider's rules by their conditions and targets: the
+// match's prefix, suffix, methods and trigger, the backups beyond the
+// first, and a redirect to a host rather than an origin.
+func TestCheckProviderRules(t *testing.T) {
+	code, out, errOut := runCmd(t, "", "check", "-format", "oss", "-rules", "../../testdata/providers/oss/console-replace-prefix-backup.xml")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, `oss document, 3 rules
+0 fetch prefix "" suffix ".jpg" methods GET -> http://img.example.com/
+1 redirect prefix "docs/" on always -> (the request's scheme)://(the request's host)
+2 fetch prefix "examplefolder/" methods GET,HEAD -> https://www.example.com/ (backup https://backup.example.com/ +2)
+`, out)
+}
