@@ -92,20 +92,25 @@ func (f *Fetcher) newTransport() *http.Transport {
 }
 
 // ask sends the origin request to each origin in turn (docs/SERVING.md
-// §3.3): the next one is tried when the current one fails before any body
-// byte, by a dial, TLS or guard error, no headers in time, or 429, 500,
-// 502, 503 or 504. A 404 is the answer, and any other status ends the
-// fetch; redirects are not followed.
+// §3.3), in the order the rule's pick gives (policy.go): the next one is
+// tried when the current one fails before any body byte, by a dial, TLS
+// or guard error, no headers in time, or a status of the rule's
+// failoverOn (by default 429, 500, 502, 503 or 504). A 404 is the answer
+// unless failoverOn lists it and another origin is left, and any other
+// status ends the fetch; redirects are not followed.
 //
 // With cond (a revalidation's validators), a 304 is an answer too.
 func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, cond http.Header, res *FetchResult) (*http.Response, error) {
 	var last string
-	for i := range d.Origins {
+	lastNotFound := false
+	order := originOrder(d, pickRand)
+	for n, i := range order {
 		o := &d.Origins[i]
+		more := n < len(order)-1
 		res.Origin, res.Status = o.String(), 0
 		req, err := f.originRequest(ctx, bucket, o, d.Header)
 		if err != nil {
-			last = fmt.Sprintf("%s: %v", o, err)
+			last, lastNotFound = fmt.Sprintf("%s: %v", o, err), false
 			continue
 		}
 		if i == 0 {
@@ -125,23 +130,27 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, co
 		f.Hooks.origin(OriginResult{Origin: o.String(), Status: status, Duration: time.Since(began)})
 		res.Status = status
 		if err != nil {
-			last = fmt.Sprintf("%s: %v", o, err)
+			last, lastNotFound = fmt.Sprintf("%s: %v", o, err), false
 			continue
 		}
 		switch {
 		case status == http.StatusOK, status == http.StatusNotModified && cond != nil && i == 0:
 			return resp, nil
+		case failsOver(d.Policy, status) && (more || status != http.StatusNotFound):
+			// The rule's failoverOn, or the default set (policy.go); a
+			// listed 404 moves on while another origin is left.
+			resp.Body.Close()
+			last, lastNotFound = fmt.Sprintf("%s answered %s", o, resp.Status), status == http.StatusNotFound
+			continue
 		case status == http.StatusNotFound:
 			resp.Body.Close()
 			return nil, &FetchError{Outcome: OutcomeNotFound, Message: fmt.Sprintf("the origin %s has no such object", o)}
-		case status == http.StatusTooManyRequests, status == http.StatusInternalServerError, status == http.StatusBadGateway,
-			status == http.StatusServiceUnavailable, status == http.StatusGatewayTimeout:
-			resp.Body.Close()
-			last = fmt.Sprintf("%s answered %s", o, resp.Status)
-			continue
 		}
 		resp.Body.Close()
 		return nil, &FetchError{Outcome: OutcomeFailed, Message: fmt.Sprintf("%s answered %s", o, resp.Status)}
+	}
+	if lastNotFound {
+		return nil, &FetchError{Outcome: OutcomeNotFound, Message: "no origin has the object; the last: " + last}
 	}
 	return nil, &FetchError{Outcome: OutcomeFailed, Message: "every origin failed; the last: " + last}
 }
