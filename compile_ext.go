@@ -148,14 +148,7 @@ func (b *engineBuilder) extendedRule(r *Rule, i int, unset fieldSet, t *ruleTemp
 	if r.BackSourceURL != "" && len(r.BackSourceURLs) > 0 {
 		add("backSourceUrls", "give backSourceUrl or backSourceUrls, not both")
 	}
-	prim, primField := r.SourceURLs, "sourceUrls"
-	if r.SourceURL != "" {
-		prim, primField = []string{r.SourceURL}, "sourceUrl"
-	}
-	back, backField := r.BackSourceURLs, "backSourceUrls"
-	if r.BackSourceURL != "" {
-		back, backField = []string{r.BackSourceURL}, "backSourceUrl"
-	}
+	prim, primField, back, backField := r.originLists()
 	target := r.Mode == ModeRedirect && r.Redirect != nil && (len(prim) == 0 || r.Redirect.Host != "" || r.Redirect.Scheme != "")
 	switch {
 	case len(prim) > maxOrigins:

@@ -112,14 +112,7 @@ func convCommon(c *convProblems, i int, r *Rule, t convJSONTarget) convJSONRule 
 		}
 	}
 	// Origins.
-	prim, primField := r.SourceURLs, "sourceUrls"
-	if r.SourceURL != "" {
-		prim, primField = []string{r.SourceURL}, "sourceUrl"
-	}
-	back, backField := r.BackSourceURLs, "backSourceUrls"
-	if r.BackSourceURL != "" {
-		back, backField = []string{r.BackSourceURL}, "backSourceUrl"
-	}
+	prim, primField, back, backField := r.originLists()
 	scheme := ""
 	switch r.Scheme {
 	case "":
@@ -304,16 +297,9 @@ func convKeyTemplate(key string) (string, bool) {
 	if reason != "" {
 		return "", false
 	}
-	var b strings.Builder
-	for _, p := range pieces {
-		if p == keyRef {
-			b.WriteString("${key}")
-		} else {
-			b.WriteString(p)
-		}
-	}
-	back, _ := parseKeyTemplate(obsKeyTemplate(b.String()))
-	return b.String(), slices.Equal(back, pieces)
+	text := joinKeyTemplate(pieces)
+	back, _ := parseKeyTemplate(obsKeyTemplate(text))
+	return text, slices.Equal(back, pieces)
 }
 
 // The OBS document written.

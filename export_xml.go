@@ -394,15 +394,7 @@ func (v *xrule) key(prefix string) (keyForm, bool) {
 // OSS reads with every "${key}" the key: ok is false when a literal
 // piece would read back as "${key}".
 func ossTemplate(pieces []string) (string, bool) {
-	var b strings.Builder
-	for _, p := range pieces {
-		if p == keyRef {
-			b.WriteString("${key}")
-		} else {
-			b.WriteString(p)
-		}
-	}
-	s := b.String()
+	s := joinKeyTemplate(pieces)
 	back, _ := parseKeyTemplate(templateKey(s))
 	return s, slices.Equal(back, pieces)
 }
@@ -1244,4 +1236,19 @@ func (v *xrule) cosRedirect(out *cosXMLRule) {
 	}
 	par.Protocol = v.cosProtocol(prim[:1])
 	out.OriginInfo.HostInfo = []cosXMLHostInfo{{HostName: v.cosHost(prim[0])}}
+}
+
+// joinKeyTemplate writes template pieces back as text, keyRef as
+// "${key}" and every other piece as it is (whether the provider reads
+// that back as meant is each caller's check).
+func joinKeyTemplate(pieces []string) string {
+	var b strings.Builder
+	for _, p := range pieces {
+		if p == keyRef {
+			b.WriteString("${key}")
+		} else {
+			b.WriteString(p)
+		}
+	}
+	return b.String()
 }

@@ -323,3 +323,18 @@ func statusCode(v string) (int, bool) {
 	}
 	return n, true
 }
+
+// originLists gives a rule's primaries and backups, from the BOS fields
+// (sourceUrl, backSourceUrl) or the extended lists, with the JSON name
+// each came from: what validation and the exporters both read.
+func (r *Rule) originLists() (prim []string, primField string, back []string, backField string) {
+	prim, primField = r.SourceURLs, "sourceUrls"
+	if r.SourceURL != "" {
+		prim, primField = []string{r.SourceURL}, "sourceUrl"
+	}
+	back, backField = r.BackSourceURLs, "backSourceUrls"
+	if r.BackSourceURL != "" {
+		back, backField = []string{r.BackSourceURL}, "backSourceUrl"
+	}
+	return prim, primField, back, backField
+}
