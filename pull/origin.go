@@ -136,6 +136,10 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, co
 		switch {
 		case status == http.StatusOK, status == http.StatusNotModified && cond != nil && i == 0:
 			return resp, nil
+		case passes(d.Policy, o, status) && !(more && failsOver(d.Policy, status)):
+			// The rule hands this status on (passthrough.go), once no
+			// failover is left to try.
+			return nil, passThrough(o, resp)
 		case failsOver(d.Policy, status) && (more || status != http.StatusNotFound):
 			// The rule's failoverOn, or the default set (policy.go); a
 			// listed 404 moves on while another origin is left.

@@ -17,6 +17,9 @@ const (
 	// OutcomeNotModified ends a revalidation the origin answered 304:
 	// the stored object is kept (docs/SERVING.md §3.9).
 	OutcomeNotModified Outcome = "not_modified"
+	// OutcomePassed is an origin's error answer that the rule's
+	// fetch.passStatus hands to the client as it is (FetchError.Passed).
+	OutcomePassed Outcome = "passed"
 )
 
 // FetchError is why a fetch gave no object: its Outcome, which a gateway
@@ -25,6 +28,8 @@ const (
 type FetchError struct {
 	Outcome Outcome
 	Message string
+	// Passed is, for OutcomePassed, the origin's answer to hand on.
+	Passed *PassedAnswer
 }
 
 func (e *FetchError) Error() string { return string(e.Outcome) + ": " + e.Message }
