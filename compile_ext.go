@@ -112,13 +112,21 @@ type Policy struct {
 	// layer's default.
 	FailoverOn      StatusList `json:"failoverOn,omitempty"`
 	FollowRedirects int        `json:"followRedirects,omitempty"`
-	PassStatus      StatusList `json:"passStatus,omitempty"`
+	// LastModified is "origin" or "fetched" (fetch.lastModified; ""
+	// is "origin").
+	LastModified string     `json:"lastModified,omitempty"`
+	PassStatus   StatusList `json:"passStatus,omitempty"`
 	// Pick is how to pick among the primaries (ordered, random,
 	// weighted).
 	Pick Pick `json:"pick"`
 	// Primaries is how many of the decision's URLs are primaries; the
 	// rest are backups, tried in order.
 	Primaries int `json:"primaries"`
+	// Probe is the rule's fetch.probe URL ("" none): the serving layer
+	// asks it to learn whether the primaries are up.
+	Probe string `json:"probe,omitempty"`
+	// SaveMeta keeps the origin's user metadata with the object.
+	SaveMeta bool `json:"saveMeta,omitempty"`
 	// Store is false when the fetched object is served without being
 	// stored.
 	Store bool `json:"store"`
@@ -260,7 +268,20 @@ func (b *engineBuilder) extendedRule(r *Rule, i int, unset fieldSet, t *ruleTemp
 				add(fmt.Sprintf("fetch.passStatus[%d]", j), fmt.Sprintf("%q is not a status code (100 to 599), 4xx or 5xx", s))
 			}
 		}
+		switch f.LastModified {
+		case "", "origin", "fetched":
+		default:
+			add("fetch.lastModified", fmt.Sprintf("%q is not origin or fetched", f.LastModified))
+		}
+		if f.Probe != "" {
+			if o, reason := parseOrigin(f.Probe, b.c.AllowPrivateOrigins); reason != "" {
+				add("fetch.probe", reason)
+			} else if o.scheme != "http" && o.scheme != "https" {
+				add("fetch.probe", "must be an http or https URL")
+			}
+		}
 		pol.FollowRedirects, pol.CheckMD5, pol.PassStatus = f.FollowRedirects, f.CheckMD5, slices.Clone(f.PassStatus)
+		pol.Probe, pol.SaveMeta, pol.LastModified = f.Probe, f.SaveMeta, f.LastModified
 		if f.Store != nil {
 			pol.Store = *f.Store
 		}

@@ -179,6 +179,9 @@ type rawFetch struct {
 	CheckMD5        json.RawMessage `json:"checkMd5"`
 	PassStatus      json.RawMessage `json:"passStatus"`
 	Store           json.RawMessage `json:"store"`
+	Probe           json.RawMessage `json:"probe"`
+	SaveMeta        json.RawMessage `json:"saveMeta"`
+	LastModified    json.RawMessage `json:"lastModified"`
 }
 
 // parseExtended reads the extended model's fields of a native rule.
@@ -278,5 +281,8 @@ func parseExtended(raw *rawRule, r *Rule, rd *reader) {
 			rd.boolean("fetch.store", rf.Store, &store)
 			r.Fetch.Store = &store
 		}
+		rd.str("fetch.probe", rf.Probe, &r.Fetch.Probe)
+		rd.boolean("fetch.saveMeta", rf.SaveMeta, &r.Fetch.SaveMeta)
+		rd.str("fetch.lastModified", rf.LastModified, &r.Fetch.LastModified)
 	}
 }

@@ -237,6 +237,18 @@ type FetchOptions struct {
 	// Store false serves the fetched object without storing it (nil is
 	// true).
 	Store *bool `json:"store,omitempty"`
+	// Probe is an http(s) URL the serving layer asks now and then to
+	// learn whether the rule's primaries are up (OSS MirrorURLProbe);
+	// "" asks none.
+	Probe string `json:"probe,omitempty"`
+	// SaveMeta keeps the origin's user metadata (x-amz-meta-*,
+	// x-oss-meta-*, x-cos-meta-*, x-bce-meta-*, …) with the stored
+	// object (OSS MirrorSaveOssMeta).
+	SaveMeta bool `json:"saveMeta,omitempty"`
+	// LastModified is the stored object's Last-Modified: "origin" (the
+	// origin's, when it sends a valid one; the default) or "fetched"
+	// (when it was fetched: OSS without MirrorUserLastModified).
+	LastModified string `json:"lastModified,omitempty"`
 }
 
 // MarshalJSON writes "miss" and "always" as strings and a list of codes
