@@ -188,6 +188,7 @@ func (b *engineBuilder) finish() (*Engine, error) {
 			e.conds++
 		}
 	}
+	e.hits = firesOnHits(e.compiled) // hits.go
 	return e, nil
 }
 
@@ -218,12 +219,12 @@ func (b *engineBuilder) rule(r *Rule, i int, unset fieldSet, cr *compiledRule) p
 			t.primary = b.origin("sourceUrl", r.SourceURL, i)
 		}
 	}
-	if o := t.primary; o != nil && o.scheme == "bos" && !ext {
+	if o := t.primary; o != nil && o.signed() && !ext {
 		switch {
 		case b.format == FormatQingStor:
 			add("sourceUrl", "a QingStor source_site must be http or https")
 		case r.Mode == ModeRedirect:
-			add("sourceUrl", "a redirect rule's origin must be http or https: a client can not follow bos://")
+			add("sourceUrl", "a redirect rule's origin must be http or https: a client can not follow "+o.scheme+"://")
 		}
 	}
 	if !unset["backSourceUrl"] && r.BackSourceURL != "" && !ext {

@@ -190,8 +190,8 @@ func (b *engineBuilder) extendedRule(r *Rule, i int, unset fieldSet, t *ruleTemp
 			raw = s + "://" + raw
 		}
 		o := b.origin(at, raw, i)
-		if o != nil && o.scheme == "bos" && r.Mode != ModeFetch {
-			add(at, "a redirect's origin must be http or https: a client can not follow bos://")
+		if o != nil && o.signed() && r.Mode != ModeFetch {
+			add(at, "a redirect's origin must be http or https: a client can not follow "+o.scheme+"://")
 			return nil
 		}
 		return o

@@ -77,25 +77,26 @@ func (d *Decision) HeaderMap() http.Header {
 // string, and no key, query or header can have moved it off the rule's
 // configured origin.
 type Origin struct {
-	// Scheme is "http", "https" or "bos".
+	// Scheme is "http", "https", "bos" or "s3".
 	Scheme string
 	// Host is the host in canonical form: a lower-case DNS name, a
 	// dotted-quad IPv4 address, or an IPv6 address in brackets. For
-	// bos:// it is the BOS endpoint.
+	// bos:// and s3:// it is the endpoint.
 	Host string
 	// Port is the port in decimal, "" when it is the scheme's default (80
-	// for http, 443 for https) or, for bos://, when the URL gave none.
+	// for http, 443 for https) or, for bos:// and s3://, when the URL gave
+	// none.
 	Port string
 	// Path is the URL's path exactly as the engine wrote it: the origin's
 	// base path and the origin key, percent-encoded, starting with "/".
-	// For bos:// it starts with "/" and the bucket.
+	// For bos:// and s3:// it starts with "/" and the bucket (path-style).
 	Path string
 	// RawQuery is the forwarded query without "?", "" when there is none.
-	// A bos:// origin never gets one.
+	// A bos:// or s3:// origin never gets one.
 	RawQuery string
-	// Bucket and Key are, for bos:// only, the source bucket and the
-	// object key in it: the origin's base path after the bucket, then the
-	// origin key, decoded.
+	// Bucket and Key are, for bos:// and s3:// only, the source bucket and
+	// the object key in it: the origin's base path after the bucket, then
+	// the origin key, decoded.
 	Bucket, Key string
 
 	url string
@@ -120,11 +121,13 @@ func (o *Origin) Authority() string {
 // so that it does not.) The request has no headers yet: add the
 // decision's Header.
 //
-// A bos:// origin becomes a GET of https://Host/Path, which the caller
-// must sign with the source bucket's BCE credentials before sending it.
+// A bos:// or s3:// origin becomes a GET of https://Host/Path
+// (path-style: the bucket, then the key), which the caller must sign
+// before sending it: with BCE credentials for bos://, with AWS Signature
+// V4 for s3://.
 func (o *Origin) NewRequest(ctx context.Context) (*http.Request, error) {
 	scheme := o.Scheme
-	if scheme == "bos" {
+	if scheme == "bos" || scheme == "s3" {
 		scheme = "https"
 	}
 	path, err := url.PathUnescape(o.Path)
@@ -252,21 +255,21 @@ func (d *Decision) start(p *prepared) int {
 }
 
 // urlEnds are where, in the buffer, a URL's path and the URL end, and
-// then the decoded key of a bos:// origin.
+// then the decoded key of a bos:// or s3:// origin.
 type urlEnds [maxOriginsBoth]struct{ path, url, key int }
 
 // appendURLs writes the decision's URLs one after the other, each
-// followed by its decoded key when it is a bos:// origin's.
+// followed by its decoded key when it is a bos:// or s3:// origin's.
 func appendURLs(buf []byte, p *prepared) ([]byte, urlEnds) {
 	var ends urlEnds
 	for i, o := range p.origins() {
 		buf = appendURL(buf, o, &p.key, "")
 		ends[i].path = len(buf)
-		if p.query != "" && o.scheme != "bos" {
+		if p.query != "" && !o.signed() {
 			buf = appendQuery(buf, p.query)
 		}
 		ends[i].url = len(buf)
-		if o.scheme == "bos" {
+		if o.signed() {
 			buf = append(buf, o.keyPrefix...)
 			for _, part := range p.key.parts[:p.key.n] {
 				buf = append(buf, part...)
@@ -291,7 +294,7 @@ func (d *Decision) setURLs(p *prepared, s string, ends urlEnds) {
 		if ends[i].url > ends[i].path {
 			og.RawQuery = s[ends[i].path+1 : ends[i].url]
 		}
-		if o.scheme == "bos" {
+		if o.signed() {
 			og.Bucket = o.bucket
 			og.Key = s[ends[i].url:ends[i].key]
 		}

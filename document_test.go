@@ -128,8 +128,8 @@ func TestFieldErrorTakesApart(t *testing.T) {
 	assert.Equal(t, 3, fe.Rule)
 	assert.Equal(t, "sourceUrl", fe.Field)
 	assert.Equal(t, "bucketMirroringConfiguration[3].sourceUrl", fe.Path)
-	assert.Equal(t, `scheme "gopher" is not http, https or bos`, fe.Reason)
-	assert.Equal(t, `bucketMirroringConfiguration[3].sourceUrl: scheme "gopher" is not http, https or bos`, err.Error())
+	assert.Equal(t, `scheme "gopher" is not http, https, bos or s3`, fe.Reason)
+	assert.Equal(t, `bucketMirroringConfiguration[3].sourceUrl: scheme "gopher" is not http, https, bos or s3`, err.Error())
 }
 
 // Revision 3, item 1 (docs/SEMANTICS.md §1): a document without its top-level member is an error, in

@@ -15,7 +15,8 @@ type Engine struct {
 	format   Format
 	compiled []compiledRule
 	index    ruleIndex
-	conds    int // rules with a condition
+	conds    int  // rules with a condition
+	hits     bool // a rule fires on a hit (hits.go)
 }
 
 // compiledRule is what Resolve needs of a rule, worked out once, and what

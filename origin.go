@@ -17,7 +17,7 @@ type origin struct {
 	// base is "scheme://host[:port]/path/", always ending in one "/", with
 	// the path already encoded: URLs are base + enc(origin key).
 	base string
-	// scheme is "http", "https" or "bos".
+	// scheme is "http", "https", "bos" or "s3".
 	scheme string
 	// host is canonical: a lower-case DNS name, a dotted quad, or a
 	// bracketed IPv6 address in netip's form. port is "" for the scheme's
@@ -25,9 +25,18 @@ type origin struct {
 	host, port, hostport string
 	// path is base's path, encoded: "/" or "/a%20b/".
 	path string
-	// bos:// only: the bucket, and the decoded text between the bucket and
-	// the origin key ("" or "dir/"), which starts every object key.
+	// bos:// and s3:// only: the bucket, and the decoded text between the
+	// bucket and the origin key ("" or "dir/"), which starts every object
+	// key.
 	bucket, keyPrefix string
+}
+
+// signed reports whether o is a bucket of an object store (bos:// or
+// s3://): fetched path-style as https://host/bucket/key, signed by the
+// serving layer with the gateway bucket's own credentials, and so never
+// given a client's query, never a redirect's target.
+func (o *origin) signed() bool {
+	return o.scheme == "bos" || o.scheme == "s3"
 }
 
 // sameParty reports whether a credential meant for o may also reach b.
@@ -49,8 +58,8 @@ func parseOrigin(raw string, allowPrivate bool) (o *origin, reason string) {
 	scheme, rest := "http", raw
 	if i := strings.Index(raw, "://"); i >= 0 {
 		scheme, rest = toLowerASCII(raw[:i]), raw[i+3:]
-		if scheme != "http" && scheme != "https" && scheme != "bos" {
-			return nil, fmt.Sprintf("scheme %q is not http, https or bos", raw[:i])
+		if scheme != "http" && scheme != "https" && scheme != "bos" && scheme != "s3" {
+			return nil, fmt.Sprintf("scheme %q is not http, https, bos or s3", raw[:i])
 		}
 	}
 	authority, rawPath := rest, ""
@@ -76,19 +85,24 @@ func parseOrigin(raw string, allowPrivate bool) (o *origin, reason string) {
 		return nil, "the path decodes to a control byte"
 	case unsafeSegment(decoded):
 		return nil, `the path has a segment made of "." and white space, which an origin may resolve as "." or ".."`
+	case scheme == "s3" && !utf8.ValidString(decoded):
+		// S3 keys are UTF-8, and Signature V4 signs the path as UTF-8.
+		return nil, "the path of an s3:// origin decodes to invalid UTF-8"
 	}
-	if scheme == "bos" {
+	if o.signed() {
 		// The bucket is the first segment, as written: "bos://ep//b" and
-		// "bos://ep/%62ucket" do not name a bucket.
+		// "s3://ep/%62ucket" do not name a bucket.
 		seg := strings.TrimPrefix(rawPath, "/")
 		if i := strings.IndexByte(seg, '/'); i >= 0 {
 			seg = seg[:i]
 		}
 		switch {
 		case seg == "":
-			return nil, "a bos:// origin needs a bucket name as its first path segment: bos://endpoint/bucket[/path]"
-		case !ValidBucket(seg):
+			return nil, fmt.Sprintf("a %s:// origin needs a bucket name as its first path segment: %s://endpoint/bucket[/path]", scheme, scheme)
+		case scheme == "bos" && !ValidBucket(seg):
 			return nil, fmt.Sprintf("bucket name %q is not 3-63 of a-z 0-9 - starting and ending with a letter or digit", seg)
+		case scheme == "s3" && !validS3Bucket(seg):
+			return nil, fmt.Sprintf("bucket name %q is not 3-63 of a-z 0-9 . - starting and ending with a letter or digit, without two periods in a row", seg)
 		}
 		o.bucket = seg
 		o.keyPrefix = strings.TrimRight(strings.TrimPrefix(decoded[1+len(seg):], "/"), "/")
@@ -267,3 +281,21 @@ func ValidBucket(b string) bool {
 	}
 	return true
 }
+
+// validS3Bucket reports whether b is an S3 bucket name, as an s3://
+// origin's bucket must be: 3 to 63 of a-z 0-9 . -, starting and ending
+// with a letter or digit, with no two periods in a row (AWS's rules for
+// general purpose buckets).
+func validS3Bucket(b string) bool {
+	if len(b) < 3 || len(b) > 63 || !isLowerAlnum(b[0]) || !isLowerAlnum(b[len(b)-1]) || strings.Contains(b, "..") {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if c := b[i]; !isLowerAlnum(c) && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }

@@ -242,14 +242,15 @@ func (k *originKey) unsafe() string {
 
 // appendURL writes o's base, the encoded origin key and the query. Bytes
 // are written, never URLs joined or resolved, so nothing in the key can
-// change the scheme, host, port or base path. A bos:// origin gets no
-// query: a client's ?acl must not become a request signed by the owner.
+// change the scheme, host, port or base path. A bos:// or s3:// origin
+// gets no query: a client's ?acl must not become a request signed by the
+// owner.
 func appendURL(dst []byte, o *origin, k *originKey, query string) []byte {
 	dst = append(dst, o.base...)
 	for _, p := range k.parts[:k.n] {
 		dst = appendEncoded(dst, p)
 	}
-	if query != "" && o.scheme != "bos" {
+	if query != "" && !o.signed() {
 		dst = appendQuery(dst, query)
 	}
 	return dst
@@ -319,7 +320,7 @@ func (e *Engine) appendURLFast(dst []byte, req *Request) ([]byte, int, bool) {
 			return dst[:start], -1, false
 		}
 	}
-	if query != "" && r.primary.scheme != "bos" {
+	if query != "" && !r.primary.signed() {
 		dst = appendQuery(dst, query)
 	}
 	return dst, int(i), true
