@@ -125,10 +125,33 @@ func convExtendedFields(r *Rule) []string {
 		{"on", r.On != nil}, {"sourceUrls", r.SourceURLs != nil}, {"backSourceUrls", r.BackSourceURLs != nil},
 		{"sourceWeights", r.SourceWeights != nil}, {"pick", r.Pick != ""}, {"failoverOn", r.FailoverOn != nil},
 		{"scheme", r.Scheme != ""}, {"rewrite", r.Rewrite != nil}, {"redirect", r.Redirect != nil},
-		{"keepSlashes", r.KeepSlashes != nil}, {"fetch", r.Fetch != nil},
+		{"keepSlashes", r.KeepSlashes != nil},
 	} {
 		if f.set {
 			out = append(out, f.name)
+		}
+	}
+	return append(out, convFetchFields(r.Fetch)...)
+}
+
+// convFetchFields names what fetch sets: "fetch" for its first options
+// (or an empty fetch), and fetch.probe, fetch.saveMeta and
+// fetch.lastModified each by its own path.
+func convFetchFields(f *FetchOptions) []string {
+	if f == nil {
+		return nil
+	}
+	var out []string
+	first := f.FollowRedirects != 0 || f.CheckMD5 || f.PassStatus != nil || f.Store != nil
+	if first || f.Probe == "" && !f.SaveMeta && f.LastModified == "" {
+		out = append(out, "fetch")
+	}
+	for _, o := range []struct {
+		name string
+		set  bool
+	}{{"fetch.probe", f.Probe != ""}, {"fetch.saveMeta", f.SaveMeta}, {"fetch.lastModified", f.LastModified != ""}} {
+		if o.set {
+			out = append(out, o.name)
 		}
 	}
 	return out

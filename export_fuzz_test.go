@@ -25,8 +25,10 @@ func (c *convBytes) one(list ...string) string { return list[c.pick(len(list))] 
 // convRandomDoc builds a small native document: prefixes and suffixes
 // from a tiny alphabet, the three modes, redirect codes, a few origins,
 // passQuerystring, and sometimes methods, hosts, triggers, failover
-// lists, fetch options and rewrites, so that every format's exporter
-// both writes some and refuses some.
+// lists, fetch options (fetch.probe, fetch.saveMeta and
+// fetch.lastModified among them, which the decision's Policy carries)
+// and rewrites, so that every format's exporter both writes some and
+// refuses some.
 func convRandomDoc(c *convBytes) []byte {
 	n := 1 + c.pick(4)
 	rules := make([]map[string]any, n)
@@ -113,8 +115,35 @@ func convRandomDoc(c *convBytes) []byte {
 		case 1:
 			r["redirectCode"] = []int{301, 302}[c.pick(2)]
 		}
+		fetch := map[string]any{}
 		if c.pick(3) == 0 {
-			r["fetch"] = map[string]any{"followRedirects": []int{0, 10, 3}[c.pick(3)], "store": c.pick(4) != 0}
+			fetch["followRedirects"], fetch["store"] = []int{0, 10, 3}[c.pick(3)], c.pick(4) != 0
+		}
+		if c.pick(3) == 0 {
+			// The options the gateway acts on beside the fetch: OSS says
+			// all three, COS keeps the metadata and the fetch time only,
+			// BOS, QingStor, OBS and TOS none but the origin's date.
+			switch c.pick(3) {
+			case 0:
+				fetch["saveMeta"] = true
+			case 1:
+				fetch["saveMeta"] = false
+			}
+			switch c.pick(3) {
+			case 0:
+				fetch["lastModified"] = "fetched"
+			case 1:
+				fetch["lastModified"] = "origin"
+			}
+			switch c.pick(4) {
+			case 0:
+				fetch["probe"] = "http://probe.example.com/up"
+			case 1:
+				fetch["probe"] = c.one("https://p.example.com:8443/", "probe.example.com/health", "HTTP://P.example.com")
+			}
+		}
+		if len(fetch) > 0 {
+			r["fetch"] = fetch
 		}
 		switch c.pick(5) {
 		case 0:
@@ -169,6 +198,13 @@ func FuzzConvert(f *testing.F) {
 	f.Add([]byte("convert every format"))
 	f.Add([]byte{1, 1, 1, 2, 0, 3, 0, 1, 0, 0, 0, 0, 0, 1, 0, 4, 4, 4, 1, 0})
 	f.Add([]byte{2, 0, 3, 2, 1, 1, 0, 3, 3, 3, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0, 1, 2})
+	// Documents whose fetch.probe, fetch.saveMeta and fetch.lastModified
+	// convert: to OSS (all three), COS (the metadata, "fetched"), OBS and
+	// TOS ("origin").
+	f.Add([]byte{0, 0, 5, 5, 5, 5, 5, 3, 4, 5, 1, 4, 2, 3, 3, 0, 4, 1, 0, 0, 0, 0, 2, 4, 0, 0, 1, 4, 2, 5, 3, 3, 3, 0, 0, 2, 2, 2, 3, 1})
+	f.Add([]byte{0, 3, 5, 0, 0, 0, 1, 3, 5, 1, 3, 2, 1, 1, 3, 3, 0, 3, 3, 3, 1, 0, 0, 0, 3, 1, 3, 0, 1, 2, 0, 5, 2, 1, 0, 4, 0, 2, 3, 5})
+	f.Add([]byte{0, 5, 5, 4, 4, 4, 5, 2, 3, 5, 2, 2, 5, 5, 1, 5, 1, 1, 3, 5, 4, 2, 0, 2, 3, 5, 2, 2, 3, 2, 1, 5, 3, 5, 4, 2, 1, 0, 3, 4})
+	f.Add([]byte{0, 5, 5, 4, 2, 4, 5, 0, 1, 3, 1, 5, 2, 4, 4, 2, 1, 3, 1, 1, 2, 5, 0, 0, 1, 4, 2, 3, 2, 5, 5, 1, 0, 1, 4, 3, 0, 4, 4, 1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := &convBytes{b: data}
 		doc := convRandomDoc(c)

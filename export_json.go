@@ -185,6 +185,18 @@ func convPolicy(c *convProblems, i int, r *Rule, t convJSONTarget, primaries int
 		if f.Store != nil && !*f.Store {
 			c.add(i, "fetch.store", "false: "+name+" stores what it fetches")
 		}
+		// Neither provider has a probe URL or a switch for the origin's user
+		// metadata, and neither says when a stored object dates from: its
+		// importer keeps the native default, the origin's Last-Modified.
+		if f.Probe != "" {
+			c.add(i, "fetch.probe", name+" has no probe URL")
+		}
+		if f.SaveMeta {
+			c.add(i, "fetch.saveMeta", "true: "+name+" has no option to keep the origin's user metadata with the object")
+		}
+		if f.LastModified == "fetched" {
+			c.add(i, "fetch.lastModified", "fetched: "+name+" has no such option, and its import keeps the origin's Last-Modified")
+		}
 		for j, s := range f.PassStatus {
 			if _, ok := statusCode(s); !ok || t.name == "OBS" {
 				what := "has no origin statuses to pass to the client"

@@ -17,9 +17,10 @@ import (
 
 // decisionView is what a conversion must keep of a decision: everything
 // but the rule index, and the Policy with its failover list as a set
-// (the providers write it in their own order) and its pick only when
+// (the providers write it in their own order), its pick only when
 // there is more than one primary to pick from (which of one primary is
-// picked first does not depend on how).
+// picked first does not depend on how), and its lastModified "" read as
+// "origin", which it means.
 type decisionView struct {
 	Err          string
 	Mode         Mode
@@ -55,6 +56,9 @@ func viewDecision(d *Decision, err error) decisionView {
 		q.FailoverOn = slices.Compact(q.FailoverOn)
 		if q.Primaries <= 1 {
 			q.Pick = ""
+		}
+		if q.LastModified == "" {
+			q.LastModified = "origin"
 		}
 		v.Policy = &q
 	}

@@ -495,25 +495,28 @@ type ossXMLKeyEquals struct {
 }
 
 type ossXMLRedirect struct {
-	RedirectType          string            `xml:"RedirectType"`
-	PassQueryString       *bool             `xml:"PassQueryString,omitempty"`
-	MirrorURL             string            `xml:"MirrorURL,omitempty"`
-	MirrorURLSlave        string            `xml:"MirrorURLSlave,omitempty"`
-	MirrorMultiAlternates *ossXMLAlternates `xml:"MirrorMultiAlternates,omitempty"`
-	MirrorSwitchAllErrors *bool             `xml:"MirrorSwitchAllErrors,omitempty"`
-	MirrorFollowRedirect  *bool             `xml:"MirrorFollowRedirect,omitempty"`
-	MirrorCheckMd5        *bool             `xml:"MirrorCheckMd5,omitempty"`
-	MirrorProxyPass       *bool             `xml:"MirrorProxyPass,omitempty"`
-	TransparentCodes      string            `xml:"TransparentMirrorResponseCodes,omitempty"`
-	MirrorKeepSlashes     *bool             `xml:"MirrorPassOriginalSlashes,omitempty"`
-	MirrorAllowHeadObject *bool             `xml:"MirrorAllowHeadObject,omitempty"`
-	MirrorHeaders         *ossXMLHeaders    `xml:"MirrorHeaders,omitempty"`
-	Protocol              string            `xml:"Protocol,omitempty"`
-	HostName              string            `xml:"HostName,omitempty"`
-	RedirectCode          int               `xml:"HttpRedirectCode,omitempty"`
-	ReplaceKeyWith        *string           `xml:"ReplaceKeyWith,omitempty"`
-	EnableReplacePrefix   *bool             `xml:"EnableReplacePrefix,omitempty"`
-	ReplaceKeyPrefixWith  *string           `xml:"ReplaceKeyPrefixWith,omitempty"`
+	RedirectType           string            `xml:"RedirectType"`
+	PassQueryString        *bool             `xml:"PassQueryString,omitempty"`
+	MirrorURL              string            `xml:"MirrorURL,omitempty"`
+	MirrorURLSlave         string            `xml:"MirrorURLSlave,omitempty"`
+	MirrorMultiAlternates  *ossXMLAlternates `xml:"MirrorMultiAlternates,omitempty"`
+	MirrorSwitchAllErrors  *bool             `xml:"MirrorSwitchAllErrors,omitempty"`
+	MirrorFollowRedirect   *bool             `xml:"MirrorFollowRedirect,omitempty"`
+	MirrorCheckMd5         *bool             `xml:"MirrorCheckMd5,omitempty"`
+	MirrorProxyPass        *bool             `xml:"MirrorProxyPass,omitempty"`
+	TransparentCodes       string            `xml:"TransparentMirrorResponseCodes,omitempty"`
+	MirrorKeepSlashes      *bool             `xml:"MirrorPassOriginalSlashes,omitempty"`
+	MirrorAllowHeadObject  *bool             `xml:"MirrorAllowHeadObject,omitempty"`
+	MirrorURLProbe         string            `xml:"MirrorURLProbe,omitempty"`
+	MirrorSaveOssMeta      *bool             `xml:"MirrorSaveOssMeta,omitempty"`
+	MirrorUserLastModified *bool             `xml:"MirrorUserLastModified,omitempty"`
+	MirrorHeaders          *ossXMLHeaders    `xml:"MirrorHeaders,omitempty"`
+	Protocol               string            `xml:"Protocol,omitempty"`
+	HostName               string            `xml:"HostName,omitempty"`
+	RedirectCode           int               `xml:"HttpRedirectCode,omitempty"`
+	ReplaceKeyWith         *string           `xml:"ReplaceKeyWith,omitempty"`
+	EnableReplacePrefix    *bool             `xml:"EnableReplacePrefix,omitempty"`
+	ReplaceKeyPrefixWith   *string           `xml:"ReplaceKeyPrefixWith,omitempty"`
 }
 
 type ossXMLAlternates struct {
@@ -643,8 +646,8 @@ func (v *xrule) ossMirror(rd *ossXMLRedirect) {
 		switch {
 		case o.o == nil || fromRequest:
 			return ""
-		case o.o.scheme == "bos":
-			v.fail(o.field, "Aliyun OSS fetches from http:// and https:// origins only")
+		case o.o.signed():
+			v.fail(o.field, "Aliyun OSS fetches from http:// and https:// origins only, not "+o.o.scheme+"://")
 		case ossURLOK(o.raw) && (strings.HasPrefix(o.raw, "http://") || strings.HasPrefix(o.raw, "https://")):
 			return o.raw
 		}
@@ -690,6 +693,22 @@ func (v *xrule) ossMirror(rd *ossXMLRedirect) {
 	}
 	if !pol.Store {
 		rd.MirrorProxyPass = boolPtr(true)
+	}
+	// OSS's MirrorUserLastModified defaults to false (the object dates
+	// from when OSS stored it), the native lastModified to the origin's:
+	// it is written for "origin" and for unset.
+	if pol.LastModified != "fetched" {
+		rd.MirrorUserLastModified = boolPtr(true)
+	}
+	if pol.SaveMeta {
+		rd.MirrorSaveOssMeta = boolPtr(true)
+	}
+	if p := pol.Probe; p != "" {
+		if strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://") {
+			rd.MirrorURLProbe = p
+		} else {
+			v.fail("fetch.probe", "Aliyun OSS takes a probe URL that starts with http:// or https:// (MirrorURLProbe): write its scheme")
+		}
 	}
 	var codes []string
 	for j, s := range pol.PassStatus {
@@ -1088,8 +1107,8 @@ func (v *xrule) cosProtocol(list []xorigin) string {
 	for _, o := range list {
 		switch {
 		case o.o == nil:
-		case o.o.scheme == "bos":
-			v.fail(o.field, "Tencent COS fetches from http:// and https:// origins only")
+		case o.o.signed():
+			v.fail(o.field, "Tencent COS fetches from http:// and https:// origins only, not "+o.o.scheme+"://")
 		case scheme == "":
 			scheme = o.o.scheme
 		case o.o.scheme != scheme:
@@ -1101,7 +1120,7 @@ func (v *xrule) cosProtocol(list []xorigin) string {
 
 // cosHost is an origin's HostName: host[:port], without a path.
 func (v *xrule) cosHost(o xorigin) string {
-	if o.o != nil && o.o.scheme != "bos" && o.o.path != "/" {
+	if o.o != nil && !o.o.signed() && o.o.path != "/" {
 		v.fail(o.field, "has a base path; a Tencent COS origin is a host[:port] only")
 	}
 	return o.authority()
@@ -1167,6 +1186,15 @@ func (v *xrule) cosFetch(out *cosXMLRule) {
 	}
 	if !pol.Store {
 		v.fail("fetch.store", "Tencent COS stores every fetched object")
+	}
+	if pol.Probe != "" {
+		v.fail("fetch.probe", "Tencent COS has no probe URL")
+	}
+	if !pol.SaveMeta {
+		v.fail("fetch.saveMeta", "Tencent COS keeps the origin's x-cos-meta-* with every object it stores: set true")
+	}
+	if pol.LastModified != "fetched" {
+		v.fail("fetch.lastModified", `Tencent COS dates a stored object from when it stored it: set "fetched"`)
 	}
 	switch ps := []string(pol.PassStatus); {
 	case len(ps) == 0:

@@ -122,7 +122,8 @@ func exportRequests(engines ...*Engine) []*Request {
 
 // assertSameDecisions resolves every export request with both engines.
 // With bosPolicy, a nil Policy (a rule of the BOS model) is read as the
-// policy the exporters write for it.
+// policy the exporters write for it. A Policy's lastModified "" is read
+// as "origin", which it means.
 func assertSameDecisions(t *testing.T, want, got *Engine, bosPolicy bool) {
 	t.Helper()
 	bad := 0
@@ -136,6 +137,13 @@ func assertSameDecisions(t *testing.T, want, got *Engine, bosPolicy bool) {
 		} else {
 			if bosPolicy && dw.Policy == nil && dw.Mode == ModeFetch {
 				dw.Policy = &Policy{Primaries: 1, Pick: PickOrdered, Store: true}
+			}
+			for _, d := range []*Decision{dw, dg} {
+				if d.Policy != nil && d.Policy.LastModified == "" {
+					p := *d.Policy
+					p.LastModified = "origin"
+					d.Policy = &p
+				}
 			}
 			if !assert.Equal(t, dw, dg, "%+v", req) {
 				bad++
@@ -190,14 +198,18 @@ func TestExportXMLNativeRules(t *testing.T) {
 			{"mode": "redirect", "resource": "*", "on": "always", "redirect": {"code": 302}, "rewrite": {"addPrefix": "all/"}},
 			{"mode": "redirect", "resource": "b*", "scheme": "request", "sourceUrl": "y.example.com:443"}]}`},
 		{"s3 redirect all", FormatS3, `{"rules": [{"mode": "redirect", "resource": "*", "on": "always", "redirect": {"host": "example.com", "code": 301}}]}`},
+		// COS keeps the origin's user metadata and dates what it stores
+		// when it stores it: a fetch rule says so (a rule of the BOS model
+		// says neither, and does not convert).
 		{"cos plain and extended", FormatCOS, `{"rules": [
 			{"mode": "fetch", "resource": "img/*", "sourceUrl": "https://a.example.com/", "passHeaders": ["*"], "ignoreHeaders": ["cookie"],
-			 "customHeaders": [{"headerName": "x-from", "headerValue": "cdn"}], "prefix": "p/", "suffix": ".webp"},
+			 "customHeaders": [{"headerName": "x-from", "headerValue": "cdn"}], "prefix": "p/", "suffix": ".webp",
+			 "fetch": {"saveMeta": true, "lastModified": "fetched"}},
 			{"mode": "fetch", "match": {"prefix": "w/", "suffix": ".png", "notHosts": ["cdn.example.com"]}, "scheme": "request",
 			 "sourceUrls": ["a.example.com", "b.example.com:8080"], "sourceWeights": [3, 1], "passQuerystring": true,
-			 "fetch": {"followRedirects": 10, "passStatus": ["4xx", "5xx"]}},
+			 "fetch": {"followRedirects": 10, "passStatus": ["4xx", "5xx"], "saveMeta": true, "lastModified": "fetched"}},
 			{"mode": "redirectFetch", "resource": "*.mp4", "sourceUrls": ["http://v.example.com"], "backSourceUrls": ["http://v2.example.com"],
-			 "failoverOn": ["5xx", 403], "redirect": {"code": 307}, "rewrite": {"key": "fixed$$.mp4"}},
+			 "failoverOn": ["5xx", 403], "redirect": {"code": 307}, "rewrite": {"key": "fixed$$.mp4"}, "fetch": {"saveMeta": true, "lastModified": "fetched"}},
 			{"mode": "redirect", "resource": "*", "on": [403], "redirect": {"host": "r.example.com"}}]}`},
 		{"empty", FormatOSS, `{"rules": []}`},
 		{"empty s3", FormatS3, `{"rules": []}`},
@@ -238,7 +250,8 @@ func TestExportXMLRefusals(t *testing.T) {
 			{"mode": "fetch", "resource": "*", "sourceUrl": "http://a.example/"}]}`,
 			[]string{`rules[1].mode: AWS S3 has no "fetch" mode: its routing rules redirect only`}},
 		{"cos header condition", FormatCOS, `{"rules": [
-			{"mode": "fetch", "resource": "*", "match": {"headers": [{"name": "x-a", "value": "1"}]}, "sourceUrl": "http://a.example/"}]}`,
+			{"mode": "fetch", "resource": "*", "match": {"headers": [{"name": "x-a", "value": "1"}]}, "sourceUrl": "http://a.example/",
+			 "fetch": {"saveMeta": true, "lastModified": "fetched"}}]}`,
 			[]string{"rules[0].match.headers: Tencent COS has no header conditions"}},
 		{"every problem at once", FormatOSS, `{"rules": [
 			{"mode": "fetch", "resource": "a*b*c", "sourceUrls": ["http://a.example/", "http://b.example/"], "pick": "random",
@@ -280,6 +293,8 @@ func TestExportXMLRefusals(t *testing.T) {
 				"rules[0].fetch.followRedirects: Tencent COS follows 10 origin redirects or none: set 0 or 10",
 				"rules[0].fetch.checkMd5: Tencent COS has no Content-MD5 check",
 				"rules[0].fetch.store: Tencent COS stores every fetched object",
+				"rules[0].fetch.saveMeta: Tencent COS keeps the origin's x-cos-meta-* with every object it stores: set true",
+				`rules[0].fetch.lastModified: Tencent COS dates a stored object from when it stored it: set "fetched"`,
 				`rules[0].fetch.passStatus: Tencent COS passes every origin error or none (TransparentErrorCode): write ["4xx", "5xx"]`,
 				"rules[0].customHeaders[0].headerValue: Tencent COS does not add a header with an empty value",
 				"rules[1].match.hosts: Tencent COS has no host conditions",

@@ -169,7 +169,13 @@ func importCOSRule(it *elem, probs *importProblems) (*impRule, int, bool) {
 		if readBool(par, "FollowRedirection", true, probs) {
 			hops = followHops
 		}
-		f := &impFetch{FollowRedirects: ptr(hops), CheckMd5: ptr(false), Store: ptr(true)}
+		// COS stores a fetched object with the origin's x-cos-meta-* and,
+		// as its Last-Modified, when it stored it: its console guide lists
+		// the metadata that "follows the origin" (cache-control,
+		// content-disposition, content-encoding, content-type, expires,
+		// x-cos-meta-*), and Last-Modified is not among them.
+		f := &impFetch{FollowRedirects: ptr(hops), CheckMd5: ptr(false), Store: ptr(true),
+			SaveMeta: ptr(true), LastModified: "fetched"}
 		if readBool(par, "TransparentErrorCode", false, probs) {
 			f.PassStatus = []any{"4xx", "5xx"}
 		}
@@ -267,8 +273,8 @@ func importCOSOrigins(it *elem, typ, scheme string, r *impRule, probs *importPro
 	standbyOwners := 0
 	for _, h := range hosts {
 		if h.has("PrivateHost") {
-			probs.at(h.child("PrivateHost"), "a private origin fetched with stored credentials can not be carried by the "+
-				"native model (the credentials are not echoed)")
+			probs.at(h.child("PrivateHost"), "a private origin fetched with stored credentials is not imported: COS does not "+
+				"document what its Host names; write the rule natively with an s3://ENDPOINT/BUCKET origin (the credentials are not echoed)")
 		}
 		name, _ := h.str("HostName")
 		if !cosHostOK(name) {
@@ -290,8 +296,8 @@ func importCOSOrigins(it *elem, typ, scheme string, r *impRule, probs *importPro
 			case strings.HasPrefix(k.name, "StandbyHostName_"):
 				standby = append(standby, k)
 			case strings.HasPrefix(k.name, "PrivateStandbyHost_"):
-				probs.at(k, "a private standby origin fetched with stored credentials can not be carried by the native "+
-					"model (the credentials are not echoed)")
+				probs.at(k, "a private standby origin fetched with stored credentials is not imported: COS does not "+
+					"document what its Host names; write the rule natively with s3://ENDPOINT/BUCKET origins (the credentials are not echoed)")
 			}
 		}
 		sort.SliceStable(standby, func(a, b int) bool { return standby[a].number < standby[b].number })

@@ -59,7 +59,9 @@ func TestImportProblemsAllAtOnce(t *testing.T) {
 		"RoutingRules.RoutingRule[0].Redirect.MirrorURL",
 		"RoutingRules.RoutingRule[1].RuleNumber",
 		"RoutingRules.RoutingRule[1].Redirect.HttpRedirectCode",
-		"RoutingRules.RoutingRule[2].Redirect.MirrorAuth",
+		// MirrorAuth makes MirrorURL a private bucket, BUCKET.ENDPOINT,
+		// which x.example is not.
+		"RoutingRules.RoutingRule[2].Redirect.MirrorURL",
 	}, errorPaths(err))
 	assert.NotContains(t, err.Error(), "TOPSECRETVALUE")
 	assert.NotContains(t, err.Error(), "AKIDSECRETID")
@@ -68,6 +70,74 @@ func TestImportProblemsAllAtOnce(t *testing.T) {
 	assert.Equal(t, 1, ce.Problems[2].Rule)
 	assert.Equal(t, "RuleNumber", ce.Problems[2].Field)
 	assert.Contains(t, err.Error(), "unknown element <MirrorUrl> in <Redirect>")
+}
+
+// MirrorAuth: the MirrorURL BUCKET.ENDPOINT becomes s3://ENDPOINT/BUCKET,
+// fetched signed with the operator's credentials; the document's keys
+// are never read, into the rules or into an error.
+func TestImportOSSMirrorAuth(t *testing.T) {
+	rule := func(url, auth, extra string) string {
+		return `<RoutingRule><RuleNumber>1</RuleNumber><Condition><KeyPrefixEquals>a/</KeyPrefixEquals></Condition><Redirect>
+<RedirectType>Mirror</RedirectType><MirrorURL>` + url + `</MirrorURL>` + extra + `<MirrorAuth>` + auth +
+			`<Region>ap-southeast-1</Region><AccessKeyId>AKIDSECRETID</AccessKeyId><AccessKeySecret>TOPSECRETVALUE</AccessKeySecret></MirrorAuth></Redirect></RoutingRule>`
+	}
+	doc := func(rules ...string) []byte {
+		return []byte("<WebsiteConfiguration><RoutingRules>" + strings.Join(rules, "") + "</RoutingRules></WebsiteConfiguration>")
+	}
+	const s3v4 = `<AuthType>S3V4</AuthType>`
+	for url, want := range map[string]string{
+		"https://bkt-1.s3.us-east-1.amazonaws.com/":      "s3://s3.us-east-1.amazonaws.com/bkt-1/",
+		"http://Bkt1.Minio.Example.com:9000/dir/sub/":    "s3://minio.example.com:9000/bkt1/dir/sub/",
+		"https://bucket.oss-cn-hangzhou.aliyuncs.com/a/": "s3://oss-cn-hangzhou.aliyuncs.com/bucket/a/",
+	} {
+		out, err := importOSS(doc(rule(url, s3v4, "")))
+		require.NoError(t, err, url)
+		assert.Contains(t, string(out), `"`+want+`"`, url)
+		assert.NotContains(t, string(out), "SECRET", url)
+		assert.NotContains(t, string(out), "ap-southeast-1", url)
+		eng, err := Load(doc(rule(url, s3v4, "")), FormatOSS)
+		require.NoError(t, err, url)
+		d, err := eng.Resolve(&Request{Key: "a/k.txt", RawQuery: "acl"})
+		require.NoError(t, err, url)
+		assert.Equal(t, []string{want + "a/k.txt"}, d.URLs, url)
+	}
+
+	_, err := importOSS(doc(
+		rule("https://example.com/", s3v4, ""),
+		rule("https://ab.s3.example.com/", `<AuthType>V2</AuthType>`, ""),
+		rule("https://bkt.s3.example.com/", "", ""),
+		rule("https://bkt.s3.example.com/", s3v4, `<MirrorURLSlave>https://b2.s3.example.com/</MirrorURLSlave>`),
+		rule("https://bkt.s3.example.com/", s3v4, `<MirrorMultiAlternates><MirrorMultiAlternate><MirrorMultiAlternateNumber>1</MirrorMultiAlternateNumber>`+
+			`<MirrorMultiAlternateURL>https://b3.s3.example.com/</MirrorMultiAlternateURL></MirrorMultiAlternate></MirrorMultiAlternates>`),
+		rule("https://bkt.s3.example.com:99999/", s3v4, ""),
+		`<RoutingRule><RuleNumber>7</RuleNumber><Condition/><Redirect><RedirectType>Mirror</RedirectType><MirrorURL>https://bkt.s3.example.com/</MirrorURL>`+
+			`<MirrorAuth><AuthType>S3V4</AuthType><AccessKeySecret><Nested>TOPSECRETVALUE</Nested>TOPSECRETVALUE</AccessKeySecret><Bogus>TOPSECRETVALUE</Bogus></MirrorAuth></Redirect></RoutingRule>`,
+	))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "SECRET")
+	assert.Equal(t, []string{
+		// Schema problems are found while reading, before the rules.
+		"RoutingRules.RoutingRule[6].Redirect.MirrorAuth.Bogus: unknown element <Bogus> in <MirrorAuth>",
+		`RoutingRules.RoutingRule[0].Redirect.MirrorURL: "https://example.com/" is not http(s)://BUCKET.ENDPOINT/[PATH/]: ` +
+			`with MirrorAuth the origin is a private bucket, named by its host's first label (3 to 63 of a-z 0-9 -) before its endpoint`,
+		`RoutingRules.RoutingRule[1].Redirect.MirrorURL: "https://ab.s3.example.com/" is not http(s)://BUCKET.ENDPOINT/[PATH/]: ` +
+			`with MirrorAuth the origin is a private bucket, named by its host's first label (3 to 63 of a-z 0-9 -) before its endpoint`,
+		`RoutingRules.RoutingRule[1].Redirect.MirrorAuth.AuthType: "V2" is not S3V4: the gateway signs private origins with AWS Signature V4 only`,
+		"RoutingRules.RoutingRule[2].Redirect.MirrorAuth.AuthType: is required: S3V4 (requests signed with AWS Signature V4)",
+		"RoutingRules.RoutingRule[3].Redirect.MirrorAuth: OSS does not say whether MirrorAuth signs the backup origins " +
+			"(MirrorURLSlave, MirrorMultiAlternates) too; give it with MirrorURL alone, or write the rule natively with s3:// origins",
+		"RoutingRules.RoutingRule[4].Redirect.MirrorAuth: OSS does not say whether MirrorAuth signs the backup origins " +
+			"(MirrorURLSlave, MirrorMultiAlternates) too; give it with MirrorURL alone, or write the rule natively with s3:// origins",
+		`RoutingRules.RoutingRule[5].Redirect.MirrorURL: with MirrorAuth it is the private bucket "s3://s3.example.com:99999/bkt/", ` +
+			`which the engine does not take: port "99999" is not a number from 1 to 65535 without leading zeros`,
+	}, strings.Split(err.Error(), "\n"))
+
+	// On an External rule MirrorAuth has no effect: validated only.
+	out, err := importOSS(doc(`<RoutingRule><RuleNumber>1</RuleNumber><Condition/><Redirect><RedirectType>External</RedirectType>` +
+		`<HostName>h.example.com</HostName><MirrorAuth><AuthType>S3V4</AuthType><AccessKeySecret>TOPSECRETVALUE</AccessKeySecret></MirrorAuth></Redirect></RoutingRule>`))
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), "SECRET")
+	assert.NotContains(t, string(out), "s3://")
 }
 
 func TestImportCOSSecretsNotEchoed(t *testing.T) {

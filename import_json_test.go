@@ -178,9 +178,9 @@ func TestImportOBSRefusals(t *testing.T) {
 			`rules[2].redirect.retryConditions[3]: "600" is not 4XX, 5XX or a status code from 400 to 599`,
 			`rules[2].redirect.retryConditions[2]: can not be given beside 4XX, which covers it (OBS refuses the mix)`}},
 		{"privateSource", obsDoc("a/", `"privateSource":{"sourceEndpoint":{"master":[{"endpoint":"https://p.example.com","ak":"AKIDSECRETLEAK","sk":"SKSECRETLEAK"}]}},`), []string{
-			"rules[0].redirect.privateSource: private origins (origin credentials) are not supported yet; use publicSource with origins that need no credentials"}},
+			obsPrivate}},
 		{"privateSource alone", `{"rules":[{"id":"a","condition":{"httpErrorCodeReturnedEquals":404},"redirect":{"agency":"g","privateSource":"SKSECRETLEAK"}}]}`, []string{
-			"rules[0].redirect.privateSource: private origins (origin credentials) are not supported yet; use publicSource with origins that need no credentials"}},
+			obsPrivate}},
 		{"undocumented members", obsDoc("a/", `"redirectHttpCode":"302","redirectOriginServer":"x","returnBaseErrorConditions":{"IFANY":{}},"ReturnBaseErrorBodyNewRule":true,`), []string{
 			"rules[0].redirect.returnBaseErrorConditions: " + undocumented,
 			"rules[0].redirect.ReturnBaseErrorBodyNewRule: " + undocumented,
@@ -205,7 +205,14 @@ func TestImportOBSRefusals(t *testing.T) {
 	})
 }
 
-// A refused privateSource's content never appears in the error.
+// obsPrivate is the refusal of an OBS privateSource, whose members OBS
+// does not document.
+const obsPrivate = "rules[0].redirect.privateSource: OBS does not document what privateSource holds, so its endpoint and " +
+	"bucket can not be read: write the rule natively with an s3://ENDPOINT/BUCKET origin, which the gateway fetches " +
+	"signed with the operator's credentials (its content is not read)"
+
+// A refused privateSource's content, and a TOS PrivateSource's
+// CredentialProvider, never appear in the error.
 func TestImportJSONSecretsNotEchoed(t *testing.T) {
 	_, err := importOBS([]byte(obsDoc("a/", `"privateSource":{"sourceEndpoint":{"master":[{"ak":"AKIDSECRETLEAK","sk":"SKSECRETLEAK","bogus":1}]}},`)))
 	require.Error(t, err)
@@ -249,8 +256,23 @@ func TestImportTOSRefusals(t *testing.T) {
 			"Rules[0].Redirect: is required: it holds the RedirectType and the origins",
 			`Rules[1].Redirect.RedirectType: is required: "Mirror" (fetch and store) or "Async" (redirect)`,
 			`Rules[1].Redirect.PublicSource: is required: {"SourceEndpoint": {"Primary": [URL, ...]}}`}},
-		{"private source", tosDoc(`"PrivateSource":{"SourceEndpoint":{"Primary":[{"Endpoint":"https://p.example.com"}]}},`), []string{
-			"Rules[0].Redirect.PrivateSource: private origins (origin credentials) are not supported yet; use PublicSource with origins that need no credentials"}},
+		{"private source beside a public one", tosDoc(`"PrivateSource":{"SourceEndpoint":{"Primary":[{"Endpoint":"https://p.example.com"}]}},`), []string{
+			"Rules[0].Redirect.PrivateSource: beside PublicSource origins: TOS does not say in which order it tries the two; give one of them"}},
+		{"private sources", `{"Rules":[` +
+			`{"Condition":{"HttpCode":404},"Redirect":{"RedirectType":"Mirror","PrivateSource":{"SourceEndpoint":{"Follower":[{"Endpoint":"e.example.com","BucketName":"bkt"}]}}}},` +
+			`{"Condition":{"HttpCode":404},"Redirect":{"RedirectType":"Mirror","PrivateSource":{"SourceEndpoint":{"Primary":[` +
+			`{"Endpoint":"","BucketName":"B_1"},{"Endpoint":"ftp://e.example.com","BucketName":"bkt"},{"Endpoint":"https://e.example.com/x","BucketName":"bkt"},` +
+			`{"Endpoint":"e.example.com:0","BucketName":"bkt"},{"Endpoint":"e.example.com","Bucket":"bkt","CredentialProvider":{"StaticCredential":{"AK":"AKIDSECRETLEAK"}}}]}}}},` +
+			`{"Condition":{"HttpCode":404},"Redirect":{"RedirectType":"Async","PrivateSource":{"SourceEndpoint":{"Primary":[{"Endpoint":"e.example.com","BucketName":"bkt"}]}}}}]}`, []string{
+			"Rules[0].Redirect.PrivateSource.SourceEndpoint.Primary: is required: 1 to 5 private buckets",
+			"Rules[1].Redirect.PrivateSource.SourceEndpoint.Primary[0].Endpoint: is required: the private bucket's endpoint, host[:port]",
+			`Rules[1].Redirect.PrivateSource.SourceEndpoint.Primary[0].BucketName: "B_1" is not an S3 bucket name: 3 to 63 of a-z 0-9 . -, starting and ending with a letter or digit`,
+			`Rules[1].Redirect.PrivateSource.SourceEndpoint.Primary[1].Endpoint: "ftp://e.example.com" is not host[:port] (or that after http:// or https://)`,
+			`Rules[1].Redirect.PrivateSource.SourceEndpoint.Primary[2].Endpoint: "https://e.example.com/x" is not host[:port] (or that after http:// or https://)`,
+			`Rules[1].Redirect.PrivateSource.SourceEndpoint.Primary[3].Endpoint: "e.example.com:0" is not an endpoint the engine takes: port "0" is not a number from 1 to 65535 without leading zeros`,
+			"Rules[1].Redirect.PrivateSource.SourceEndpoint.Primary[4].Bucket: is not a TOS member here (the members are Endpoint, BucketName, CredentialProvider); a misspelt member is refused, never dropped",
+			"Rules[1].Redirect.PrivateSource.SourceEndpoint.Primary[4].BucketName: is required: the private bucket's name",
+			"Rules[2].Redirect.PrivateSource: an Async rule sends the client to its origin, and a client can not fetch from a private bucket: a private source is for Mirror rules"}},
 		{"unsupported", tosDoc(`"FetchHeaderToMetaDataRules":[{"SourceHeader":"a","MetaDataSuffix":"b"}],"PassHeaderFromSource":["x"],"PassStatusCodeFromSource":[404,"5",700],`), []string{
 			"Rules[0].Redirect.PassStatusCodeFromSource[1]: must be a status code from 100 to 599",
 			"Rules[0].Redirect.PassStatusCodeFromSource[2]: must be a status code from 100 to 599",
@@ -560,9 +582,37 @@ func TestImportTOSGoSDKBodies(t *testing.T) {
 	require.NoError(t, err)
 	_, err = importTOS(body)
 	require.Error(t, err)
-	assert.Equal(t, "Rules[0].Redirect.PrivateSource: private origins (origin credentials) are not supported yet; use PublicSource with origins that need no credentials\n"+
+	assert.Equal(t, `Rules[0].Redirect.PrivateSource.SourceEndpoint.Primary[0].BucketName: "b" is not an S3 bucket name: `+
+		"3 to 63 of a-z 0-9 . -, starting and ending with a letter or digit\n"+
 		"Rules[0].Redirect.PassHeaderFromSource: is not supported: the native model has no list of origin response headers to hand to the client", err.Error())
 	assert.NotContains(t, err.Error(), "SECRET")
+
+	// With a bucket name S3 takes, and without PassHeaderFromSource, the
+	// private bucket is an s3:// origin, fetched signed with the
+	// operator's credentials: the document's keys and region are dropped.
+	private.Redirect.PrivateSource.SourceEndpoint.Primary[0].BucketName = "bkt-1"
+	private.Redirect.PrivateSource.SourceEndpoint.Follower = []tosSDKEndpointCredentialProvider{{Endpoint: "tos-cn-shanghai.volces.com:8443", BucketName: "bkt.2",
+		CredentialProvider: &tosSDKCredentialProvider{Role: "SECRETROLE"}}}
+	private.Redirect.PassHeaderFromSource = nil
+	body, err = json.Marshal(tosSDKPutInput{Rules: []tosSDKRule{private}})
+	require.NoError(t, err)
+	out, err := importTOS(body)
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), "SECRET")
+	assert.NotContains(t, string(out), "cn-beijing\"")
+	var doc struct {
+		Rules []Rule `json:"rules"`
+	}
+	require.NoError(t, json.Unmarshal(out, &doc))
+	require.Len(t, doc.Rules, 1)
+	assert.Equal(t, []string{"s3://tos-cn-beijing.volces.com/bkt-1"}, doc.Rules[0].SourceURLs)
+	assert.Equal(t, []string{"s3://tos-cn-shanghai.volces.com:8443/bkt.2"}, doc.Rules[0].BackSourceURLs)
+	eng, err := Load(body, FormatTOS)
+	require.NoError(t, err)
+	d, err := eng.Resolve(&Request{Key: "priv-a b"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"s3://tos-cn-beijing.volces.com/bkt-1/priv-a%20b", "s3://tos-cn-shanghai.volces.com:8443/bkt.2/priv-a%20b"}, d.URLs)
+	assert.Equal(t, "bkt-1", d.Origins[0].Bucket)
 }
 
 // A document at the size cap of each adversarial shape is refused

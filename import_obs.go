@@ -175,12 +175,15 @@ func obsRedirect(c *jimpCheck, i int, rm map[string]*jimpVal, prefix string, r *
 		r.Provider["agency"] = a
 	}
 
-	// Origins. A private (credentialed) origin is refused; its content is
-	// never read, so that no secret of it is ever echoed.
+	// Origins. A private (credentialed) origin is refused: OBS documents
+	// no members of privateSource, so no endpoint and bucket can be read
+	// from it. Its content is never read, so that no secret of it is ever
+	// echoed.
 	private := jimpSet(rm["privateSource"])
 	if private {
-		c.add(i, "redirect.privateSource", "private origins (origin credentials) are not supported yet; "+
-			"use publicSource with origins that need no credentials")
+		c.add(i, "redirect.privateSource", "OBS does not document what privateSource holds, so its endpoint and "+
+			"bucket can not be read: write the rule natively with an s3://ENDPOINT/BUCKET origin, which the gateway "+
+			"fetches signed with the operator's credentials (its content is not read)")
 	}
 	switch ps := rm["publicSource"]; {
 	case ps == nil && !private:

@@ -37,11 +37,16 @@ var ossSchema = func() *xmlSchema {
 		"Protocol": leaf(), "HostName": leaf(), "HttpRedirectCode": leaf(),
 		"ReplaceKeyWith": leaf(), "ReplaceKeyPrefixWith": leaf(), "EnableReplacePrefix": leaf(),
 		"MirrorPassOriginalSlashes": leaf(), "TransparentMirrorResponseCodes": leaf(), "MirrorProxyPass": leaf(),
-		"MirrorAllowHeadObject": leaf(),
-		// Refused when set (see importOSSRedirect).
-		"MirrorSNI": leaf(), "MirrorUsingRole": leaf(), "MirrorRole": leaf(), "MirrorAuth": opaqueBox(),
-		"MirrorTaggings": opaqueBox(), "MirrorReturnHeaders": opaqueBox(), "MirrorSaveOssMeta": leaf(),
-		"MirrorUserLastModified": leaf(), "MirrorAllowGetImageInfo": leaf(), "MirrorAllowVideoSnapshot": leaf(),
+		"MirrorAllowHeadObject": leaf(), "MirrorSaveOssMeta": leaf(), "MirrorUserLastModified": leaf(),
+		// The keys are never read: the gateway signs with the operator's
+		// credentials file (importOSSAuth).
+		"MirrorAuth": box(map[string]*xmlSchema{
+			"AuthType": leaf(), "Region": leaf(), "AccessKeyId": secretLeaf(), "AccessKeySecret": secretLeaf(),
+		}),
+		// Refused when set (see importOSSRefused).
+		"MirrorSNI": leaf(), "MirrorUsingRole": leaf(), "MirrorRole": leaf(),
+		"MirrorTaggings": opaqueBox(), "MirrorReturnHeaders": opaqueBox(),
+		"MirrorAllowGetImageInfo": leaf(), "MirrorAllowVideoSnapshot": leaf(),
 		"MirrorAsyncStatus": leaf(), "MirrorIsExpressTunnel": leaf(), "MirrorDstVpcId": leaf(),
 		"MirrorDstSlaveVpcId": leaf(), "MirrorDstRegion": leaf(), "MirrorTunnelId": leaf(),
 	})
@@ -157,6 +162,7 @@ func importOSSRule(it *elem, probs *importProblems) (*impRule, int) {
 		probs.at(red.child("RedirectType"), quoteShort(typ)+" is not Mirror, External or AliCDN")
 	}
 	importOSSKey(red, prefix, typ == "Mirror", r, probs)
+	importOSSAuth(red, r, probs)
 	importOSSRefused(red, probs)
 	return r, number
 }
@@ -167,10 +173,15 @@ func importOSSMirror(red *elem, prefix string, r *impRule, probs *importProblems
 	switch {
 	case !ok || url == "":
 		probs.in(red, "MirrorURL", "is required for a Mirror rule")
-	case ossURLOK(url):
-		r.SourceURLs = []string{url}
-	default:
+	case !ossURLOK(url):
 		probs.at(red.child("MirrorURL"), quoteShort(url)+" must start with http:// or https:// and end with /")
+	case red.has("MirrorAuth"):
+		// A private bucket: see importOSSAuth.
+		if s3, ok := ossPrivateOrigin(red.child("MirrorURL"), url, probs); ok {
+			r.SourceURLs = []string{s3}
+		}
+	default:
+		r.SourceURLs = []string{url}
 	}
 	if s, ok := red.str("MirrorURLSlave"); ok && s != "" {
 		if ossURLOK(s) {
@@ -232,6 +243,9 @@ func importOSSMirror(red *elem, prefix string, r *impRule, probs *importProblems
 		FollowRedirects: ptr(hops),
 		CheckMd5:        ptr(readBool(red, "MirrorCheckMd5", false, probs)),
 		Store:           ptr(!readBool(red, "MirrorProxyPass", false, probs)),
+		Probe:           ossProbe(red, probs),
+		SaveMeta:        ptr(readBool(red, "MirrorSaveOssMeta", false, probs)),
+		LastModified:    ossLastModified(red, probs),
 	}
 	if k := red.child("TransparentMirrorResponseCodes"); k != nil && strings.TrimSpace(k.text) != "" {
 		for _, c := range strings.Split(k.text, ",") {
@@ -340,8 +354,102 @@ func importOSSExternal(red *elem, prefix string, r *impRule, probs *importProble
 	r.Redirect = rd
 	r.PassQueryString = ptr(readBool(red, "PassQueryString", false, probs))
 	// The Mirror* fetch options have no effect on a redirect (the SDK's
-	// own fixtures send them on AliCDN rules): they are not carried. The
+	// own fixtures send them on AliCDN rules): they are not carried, and
+	// those the native model has are validated as on a Mirror rule. The
 	// refusals of importOSSRefused apply to every rule.
+	ossProbe(red, probs)
+	ossLastModified(red, probs)
+	readBool(red, "MirrorSaveOssMeta", false, probs)
+}
+
+// ossProbe reads MirrorURLProbe, OSS's "master-backup switching decision
+// URL", as fetch.probe: an http:// or https:// URL (as OSS writes every
+// URL of a rule) that the engine takes as an origin URL, its problems
+// named at the OSS path. Absent or empty is none.
+func ossProbe(red *elem, probs *importProblems) string {
+	k := red.child("MirrorURLProbe")
+	if k == nil || strings.TrimSpace(k.text) == "" {
+		return ""
+	}
+	u := k.text
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		probs.at(k, quoteShort(u)+" must start with http:// or https://")
+		return ""
+	}
+	if _, reason := parseOrigin(u, true); reason != "" {
+		probs.at(k, quoteShort(u)+" is not a probe URL the engine takes: "+reason)
+		return ""
+	}
+	return u
+}
+
+// ossLastModified reads MirrorUserLastModified as fetch.lastModified: true
+// keeps the origin's Last-Modified ("origin"); false or absent, OSS's
+// default, is when OSS stored the object ("fetched": the OSS guide's
+// back-to-origin overview, "Last-Modified: not preserved").
+func ossLastModified(red *elem, probs *importProblems) string {
+	if readBool(red, "MirrorUserLastModified", false, probs) {
+		return "origin"
+	}
+	return "fetched"
+}
+
+// importOSSAuth reads MirrorAuth, which makes a Mirror rule's MirrorURL a
+// private bucket fetched with signed requests (ossPrivateOrigin writes it
+// as s3://ENDPOINT/BUCKET/...). Only AuthType is read: S3V4, the one type
+// OSS's SDKs show. AccessKeyId and AccessKeySecret are never read, into
+// the rules or into an error: the gateway signs with the credentials the
+// operator binds to the gateway bucket (-s3-origin-credentials), and a
+// tenant's document carries no secret into the stored configuration.
+// Region is not carried either: the credentials file says where to sign.
+// On an External or AliCDN rule it has no effect and is only validated.
+func importOSSAuth(red *elem, r *impRule, probs *importProblems) {
+	auth := red.child("MirrorAuth")
+	if auth == nil {
+		return
+	}
+	switch t, ok := auth.str("AuthType"); {
+	case !ok || strings.TrimSpace(t) == "":
+		probs.in(auth, "AuthType", "is required: S3V4 (requests signed with AWS Signature V4)")
+	case t != "S3V4":
+		probs.at(auth.child("AuthType"), quoteShort(t)+" is not S3V4: the gateway signs private origins with AWS Signature V4 only")
+	}
+	slave, _ := red.str("MirrorURLSlave")
+	if r.Mode == "fetch" && (slave != "" || len(red.child("MirrorMultiAlternates").all("MirrorMultiAlternate")) > 0) {
+		probs.at(auth, "OSS does not say whether MirrorAuth signs the backup origins (MirrorURLSlave, "+
+			"MirrorMultiAlternates) too; give it with MirrorURL alone, or write the rule natively with s3:// origins")
+	}
+}
+
+// ossPrivateOrigin writes a MirrorURL with MirrorAuth as the s3:// origin
+// the gateway fetches signed: its host is the bucket's virtual-hosted
+// name, BUCKET.ENDPOINT (the first label the bucket, the rest, at least
+// two labels, its endpoint), and its path the key prefix in the bucket:
+// https://bkt.s3.example.com/dir/ is s3://s3.example.com/bkt/dir/. A
+// bucket name with a "." can not be told from its endpoint this way.
+// s3:// origins are fetched over https, whatever MirrorURL's scheme.
+func ossPrivateOrigin(k *elem, u string, probs *importProblems) (string, bool) {
+	_, rest, _ := strings.Cut(u, "://")
+	authority, path := rest, "/"
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		authority, path = rest[:i], rest[i:]
+	}
+	host, port := authority, ""
+	if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority, "]") {
+		host, port = authority[:i], authority[i:]
+	}
+	bucket, endpoint, _ := strings.Cut(strings.ToLower(host), ".")
+	if !strings.Contains(endpoint, ".") || !validS3Bucket(bucket) {
+		probs.at(k, quoteShort(u)+" is not http(s)://BUCKET.ENDPOINT/[PATH/]: with MirrorAuth the origin is a private "+
+			"bucket, named by its host's first label (3 to 63 of a-z 0-9 -) before its endpoint")
+		return "", false
+	}
+	raw := "s3://" + endpoint + port + "/" + bucket + path
+	if _, reason := parseOrigin(raw, true); reason != "" {
+		probs.at(k, "with MirrorAuth it is the private bucket "+quoteShort(raw)+", which the engine does not take: "+reason)
+		return "", false
+	}
+	return raw, true
 }
 
 // importOSSKey maps ReplaceKeyWith, ReplaceKeyPrefixWith and
@@ -368,25 +476,15 @@ func importOSSKey(red *elem, prefix string, mirror bool, r *impRule, probs *impo
 // contacted, with which credentials, or what is stored, and that the
 // native model can not carry. A credential's value is never quoted.
 func importOSSRefused(red *elem, probs *importProblems) {
-	if red.has("MirrorAuth") {
-		probs.at(red.child("MirrorAuth"), "origin authentication (requests signed with stored credentials) can not be "+
-			"carried by the native model; the rule is refused rather than fetched unsigned (the credentials are not echoed)")
-	}
 	refuseTrue(red, probs, "fetching with a RAM role's credentials can not be carried by the native model", "MirrorUsingRole")
 	refuseSet(red, probs, "fetching with a RAM role's credentials can not be carried by the native model", "MirrorRole")
 	refuseTrue(red, probs, "passing the client's SNI to the origin changes which TLS host is contacted and "+
 		"can not be carried by the native model", "MirrorSNI")
-	refuseSet(red, probs, "a health-probe URL that decides the switch to the backup origin can not be carried "+
-		"by the native model", "MirrorURLProbe")
 	refuseTrue(red, probs, "an express tunnel route to the origin can not be carried by the native model", "MirrorIsExpressTunnel")
 	refuseSet(red, probs, "a VPC, region or tunnel route to the origin can not be carried by the native model",
 		"MirrorDstVpcId", "MirrorDstSlaveVpcId", "MirrorDstRegion", "MirrorTunnelId")
 	refuse(red, probs, "tags on the stored object can not be carried by the native model", "MirrorTaggings")
 	refuse(red, probs, "headers added to the client's response can not be carried by the native model", "MirrorReturnHeaders")
-	refuseTrue(red, probs, "storing the origin's x-oss-meta-* headers as object metadata can not be carried by the native model",
-		"MirrorSaveOssMeta")
-	refuseTrue(red, probs, "taking the origin's Last-Modified as the object's can not be carried by the native model",
-		"MirrorUserLastModified")
 	refuseTrue(red, probs, "image-info and video-snapshot requests that trigger a fetch can not be carried by the native model",
 		"MirrorAllowGetImageInfo", "MirrorAllowVideoSnapshot")
 	refuseSet(red, probs, "asynchronous mirroring can not be carried by the native model", "MirrorAsyncStatus")

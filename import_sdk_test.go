@@ -86,7 +86,7 @@ func TestImportOSSFromSDK(t *testing.T) {
 	  "sourceUrls":["https://origin.example.com/"],"backSourceUrls":["https://backup.example.com/"],"failoverOn":["5xx","timeout"],
 	  "rewrite":{"replacePrefix":{"from":"abc/","to":"def/","join":"concat"}},"passQuerystring":true,
 	  "passHeaders":["x-a"],"customHeaders":[{"headerName":"x-b","headerValue":"1"}],
-	  "fetch":{"followRedirects":0,"checkMd5":false,"store":true}}]}`), out)
+	  "fetch":{"followRedirects":0,"checkMd5":false,"store":true,"saveMeta":false,"lastModified":"fetched"}}]}`), out)
 }
 
 func TestImportS3FromSDK(t *testing.T) {
@@ -152,5 +152,5 @@ func TestImportCOSFromSDK(t *testing.T) {
 	  "backSourceUrls":["https://standby1.example.com","https://standby2.example.com"],"failoverOn":["5xx"],
 	  "rewrite":{"addPrefix":"mirror/"},"passQuerystring":true,"ignoreHeaders":["Cookie"],
 	  "customHeaders":[{"headerName":"x-cos-meta-a","headerValue":"1"}],
-	  "fetch":{"followRedirects":0,"checkMd5":false,"store":true}}]}`), out)
+	  "fetch":{"followRedirects":0,"checkMd5":false,"store":true,"saveMeta":true,"lastModified":"fetched"}}]}`), out)
 }

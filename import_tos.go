@@ -3,6 +3,7 @@ package mirror
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Volcengine TOS, PUT /?mirror: {"Rules": [RULE, ...]} (PROVIDERS.md §5;
@@ -140,13 +141,10 @@ func tosRedirect(c *jimpCheck, i int, rm map[string]*jimpVal, r *jimpRule) {
 		c.add(i, "Redirect.RedirectType", fmt.Sprintf(`%q is not "Mirror" or "Async"`, t))
 	}
 
-	// Origins. A private (credentialed) origin is refused; its content is
-	// never read, so that no secret of it is ever echoed.
+	// Origins. A private source's buckets are s3:// origins
+	// (tosPrivateSource); its CredentialProvider is never read.
 	private := jimpSet(rm["PrivateSource"])
-	if private {
-		c.add(i, "Redirect.PrivateSource", "private origins (origin credentials) are not supported yet; "+
-			"use PublicSource with origins that need no credentials")
-	}
+	var public bool
 	switch ps := rm["PublicSource"]; {
 	case ps == nil && !private:
 		c.add(i, "Redirect.PublicSource", `is required: {"SourceEndpoint": {"Primary": [URL, ...]}}`)
@@ -161,15 +159,26 @@ func tosRedirect(c *jimpCheck, i int, rm map[string]*jimpVal, r *jimpRule) {
 				em = c.fields(pm["SourceEndpoint"], i, at, "Primary", "Follower")
 			}
 			switch {
-			case pm["SourceEndpoint"] == nil || (em != nil && !jimpSet(em["Primary"]) && !private):
+			case !private && (pm["SourceEndpoint"] == nil || em != nil && !jimpSet(em["Primary"])):
 				c.add(i, at+".Primary", "is required: 1 to 5 origin URLs")
 			case em != nil:
 				r.SourceURLs, _ = c.origins(em["Primary"], i, at+".Primary", tosMaxPrimaries)
 			}
 			if em != nil {
 				r.BackSourceURLs, _ = c.origins(em["Follower"], i, at+".Follower", jimpMaxOrigins)
+				public = jimpSet(em["Primary"]) || jimpSet(em["Follower"])
 			}
 		}
+	}
+	switch {
+	case private && public:
+		c.add(i, "Redirect.PrivateSource", "beside PublicSource origins: TOS does not say in which order it tries the two; "+
+			"give one of them")
+	case private && r.Mode != "fetch" && r.Mode != "":
+		c.add(i, "Redirect.PrivateSource", "an Async rule sends the client to its origin, and a client can not "+
+			"fetch from a private bucket: a private source is for Mirror rules")
+	case private:
+		r.SourceURLs, r.BackSourceURLs = tosPrivateSource(c, i, rm["PrivateSource"])
 	}
 	r.FailoverOn = append([]any{"5xx"}, jimpFailoverDefault...)
 
@@ -223,6 +232,98 @@ func tosRedirect(c *jimpCheck, i int, rm map[string]*jimpVal, r *jimpRule) {
 		c.add(i, "Redirect.PassHeaderFromSource", "is not supported: the native model has no list of origin "+
 			"response headers to hand to the client")
 	}
+}
+
+// tosPrivateSource reads PrivateSource.SourceEndpoint's Primary (1 to
+// 5) and Follower lists of private buckets, {Endpoint, BucketName,
+// CredentialProvider}, as s3://ENDPOINT/BUCKET origins, which the gateway
+// fetches signed with the credentials the operator binds to the gateway
+// bucket (-s3-origin-credentials). CredentialProvider (a role, or keys
+// and their region) is never read, into the rules or into an error: a
+// tenant's document carries no secret into the stored configuration.
+// Endpoint is host[:port], or that after http:// or https://; s3://
+// origins are fetched over https.
+func tosPrivateSource(c *jimpCheck, i int, v *jimpVal) (prim, back []string) {
+	const at = "Redirect.PrivateSource"
+	pm := c.fields(v, i, at, "SourceEndpoint")
+	if pm == nil {
+		return nil, nil
+	}
+	if pm["SourceEndpoint"] == nil {
+		c.add(i, at+".SourceEndpoint", `is required: {"Primary": [{"Endpoint": ..., "BucketName": ...}, ...]}`)
+		return nil, nil
+	}
+	em := c.fields(pm["SourceEndpoint"], i, at+".SourceEndpoint", "Primary", "Follower")
+	if em == nil {
+		return nil, nil
+	}
+	list := func(name string, max int) []string {
+		p := at + ".SourceEndpoint." + name
+		v := em[name]
+		switch {
+		case v == nil:
+			return nil
+		case v.kind != jimpArray:
+			c.add(i, p, "must be a list of {Endpoint, BucketName, CredentialProvider} objects")
+			return nil
+		case len(v.vals) > max:
+			c.add(i, p, fmt.Sprintf("has %d origins; at most %d are allowed", len(v.vals), max))
+		}
+		var out []string
+		for j, e := range v.vals {
+			if u, ok := tosPrivateOrigin(c, i, jimpIndex(p, j), e); ok {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	if !jimpSet(em["Primary"]) {
+		c.add(i, at+".SourceEndpoint.Primary", "is required: 1 to 5 private buckets")
+	}
+	return list("Primary", tosMaxPrimaries), list("Follower", jimpMaxOrigins)
+}
+
+// tosPrivateOrigin reads one private bucket as s3://ENDPOINT/BUCKET.
+func tosPrivateOrigin(c *jimpCheck, i int, at string, v *jimpVal) (string, bool) {
+	m := c.fields(v, i, at, "Endpoint", "BucketName", "CredentialProvider")
+	if m == nil {
+		return "", false
+	}
+	ep, okE := c.str(m["Endpoint"], i, at+".Endpoint")
+	bucket, okB := c.str(m["BucketName"], i, at+".BucketName")
+	host := ep
+	if _, rest, ok := strings.Cut(ep, "://"); ok && (strings.HasPrefix(ep, "http://") || strings.HasPrefix(ep, "https://")) {
+		host = rest
+	}
+	ok := okE && okB
+	switch {
+	case !okE:
+	case ep == "":
+		c.add(i, at+".Endpoint", "is required: the private bucket's endpoint, host[:port]")
+		ok = false
+	case host == "" || strings.ContainsAny(host, "/?#@ ") || strings.Contains(host, "://"):
+		c.add(i, at+".Endpoint", fmt.Sprintf("%q is not host[:port] (or that after http:// or https://)", ep))
+		ok = false
+	}
+	switch {
+	case !okB:
+	case bucket == "":
+		c.add(i, at+".BucketName", "is required: the private bucket's name")
+		ok = false
+	case !validS3Bucket(bucket):
+		c.add(i, at+".BucketName", fmt.Sprintf("%q is not an S3 bucket name: 3 to 63 of a-z 0-9 . -, "+
+			"starting and ending with a letter or digit", bucket))
+		ok = false
+	}
+	if !ok {
+		return "", false
+	}
+	raw := "s3://" + host + "/" + bucket
+	if _, reason := parseOrigin(raw, true); reason != "" {
+		c.add(i, at+".Endpoint", fmt.Sprintf("%q is not an endpoint the engine takes: %s", ep, reason))
+		return "", false
+	}
+	return raw, true
 }
 
 // tosTransform maps Transform to rewrite: ReplaceKeyPrefix first, then

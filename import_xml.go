@@ -79,6 +79,11 @@ func boxes(kids map[string]*xmlSchema) *xmlSchema {
 // opaqueBox is a container whose content is never read.
 func opaqueBox() *xmlSchema { return &xmlSchema{opaque: true, kids: map[string]*xmlSchema{}} }
 
+// secretLeaf is a value element that occurs once and whose text is never
+// read (a credential): it is known to the schema, so it is not refused as
+// unknown, and nothing of it reaches the tree or an error.
+func secretLeaf() *xmlSchema { return &xmlSchema{opaque: true} }
+
 func (s *xmlSchema) isLeaf() bool { return s.kids == nil && s.numbered == nil && !s.opaque }
 
 // child finds the schema of a child element name.
@@ -261,7 +266,8 @@ func (r *xmlReader) read(data []byte, root string, schema *xmlSchema) (*elem, er
 			}
 			f := stack[len(stack)-1]
 			switch {
-			case f.schema == nil:
+			case f.schema == nil || f.schema.opaque:
+				// Skipped, or never read (a credential's text included).
 			case f.schema.isLeaf():
 				if f.text.Len()+len(t) > maxImportText {
 					if !f.long {
@@ -569,10 +575,13 @@ type impRedirect struct {
 }
 
 type impFetch struct {
-	FollowRedirects *int  `json:"followRedirects,omitempty"`
-	CheckMd5        *bool `json:"checkMd5,omitempty"`
-	PassStatus      []any `json:"passStatus,omitempty"`
-	Store           *bool `json:"store,omitempty"`
+	FollowRedirects *int   `json:"followRedirects,omitempty"`
+	CheckMd5        *bool  `json:"checkMd5,omitempty"`
+	PassStatus      []any  `json:"passStatus,omitempty"`
+	Store           *bool  `json:"store,omitempty"`
+	Probe           string `json:"probe,omitempty"`
+	SaveMeta        *bool  `json:"saveMeta,omitempty"`
+	LastModified    string `json:"lastModified,omitempty"`
 }
 
 // finish fills resource "*" for a rule with no match (every key) and
