@@ -4,6 +4,7 @@
 package dirstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -207,6 +208,25 @@ type dirMeta struct {
 	OriginETag     string    `json:"originETag,omitempty"`
 	OriginModified bool      `json:"originModified,omitempty"`
 	Fetched        time.Time `json:"fetched,omitzero"`
+	// The provenance and user metadata of docs/SERVING.md §3.7 (absent
+	// from objects stored before them, which read back without them).
+	Origin             string            `json:"origin,omitempty"`
+	OriginLastModified time.Time         `json:"originLastModified,omitzero"`
+	UserMeta           map[string]string `json:"userMeta,omitempty"`
+}
+
+// marshalMeta is m's JSON, without escaping <, > and & (json.Marshal's
+// six bytes for each): the kept headers, user metadata and origin URL an
+// origin fills with them then stay well inside maxDirMetaLen, which a
+// larger trailer would pass, and the object would read as damaged.
+func marshalMeta(m *dirMeta) ([]byte, error) {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(m); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 const (
@@ -349,8 +369,8 @@ func (u *dirUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 	}
 	m := dirMeta{Key: []byte(u.key), Size: info.Size, ETag: info.ETag, LastModified: modified,
 		Header: info.Header, StorageClass: info.StorageClass, OriginETag: info.OriginETag, OriginModified: info.OriginModified,
-		Fetched: info.Fetched.UTC()}
-	meta, err := json.Marshal(m)
+		Fetched: info.Fetched.UTC(), Origin: info.Origin, OriginLastModified: info.OriginLastModified.UTC(), UserMeta: info.UserMeta}
+	meta, err := marshalMeta(&m)
 	if err != nil {
 		u.abort()
 		return err

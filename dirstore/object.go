@@ -144,7 +144,8 @@ func readDirMetaAt(f io.ReaderAt, size int64) (*dirMeta, error) {
 
 func (m *dirMeta) info() pull.ObjectInfo {
 	return pull.ObjectInfo{Size: m.Size, ETag: m.ETag, LastModified: m.LastModified, Header: m.Header, StorageClass: m.StorageClass,
-		OriginETag: m.OriginETag, OriginModified: m.OriginModified, Fetched: m.Fetched}
+		OriginETag: m.OriginETag, OriginModified: m.OriginModified, Fetched: m.Fetched,
+		Origin: m.Origin, OriginLastModified: m.OriginLastModified, UserMeta: m.UserMeta}
 }
 
 // dirObject is an open object: its file, read at offsets, and its
@@ -226,8 +227,9 @@ func (r *readPath) forget(name string, d *dirHandle) {
 // metaCacheEntries and metaCacheBytes bound the cache. 65,536 objects
 // are the hot set of a busy gateway, whose entries take about 300 to 500
 // bytes each (about 30 MiB); the byte bound holds the cache to 64 MiB
-// when entries carry the 1 KiB keys and 8 KiB of kept headers a hostile
-// origin may give every object. A full shard drops an entry at random
+// when entries carry the 1 KiB keys, 8 KiB of kept headers, 2 KiB of
+// user metadata and long origin URLs a hostile origin may give every
+// object (cost counts them all). A full shard drops an entry at random
 // (Go's map iteration starts at a random place): no list to keep in
 // order on every hit, and an entry dropped costs one decode.
 const (
@@ -255,12 +257,15 @@ type metaEntry struct {
 }
 
 func (e *metaEntry) cost() int {
-	n := metaEntryOverhead + len(e.key) + len(e.info.ETag) + len(e.info.StorageClass)
+	n := metaEntryOverhead + len(e.key) + len(e.info.ETag) + len(e.info.StorageClass) + len(e.info.OriginETag) + len(e.info.Origin)
 	for k, v := range e.info.Header {
 		n += len(k)
 		for _, s := range v {
 			n += len(s)
 		}
+	}
+	for k, v := range e.info.UserMeta {
+		n += len(k) + len(v) + 16 // and the map's slot
 	}
 	return n
 }

@@ -44,8 +44,9 @@ func servedStale(err error) bool {
 
 // engineRequest is what the engine is asked about a miss of key: the
 // request's query, headers, method, Host and scheme (for the conditions
-// of docs/SEMANTICS.md §11), and Status 0, a miss: the gateway asks the
-// engine about misses only (a revalidation asks what a miss would fetch).
+// of docs/SEMANTICS.md §11), and Status 0, a miss (a revalidation asks
+// what a miss would fetch). A hit is asked about with Status 200, in a
+// bucket whose rules fire on hits only (hits.go).
 func engineRequest(r *http.Request, key string) *mirror.Request {
 	req := &mirror.Request{Key: key, RawQuery: r.URL.RawQuery, Header: r.Header, Method: r.Method, Host: r.Host, Scheme: "http"}
 	if r.TLS != nil {

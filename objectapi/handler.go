@@ -229,6 +229,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case err == nil:
+		if hitRedirect(w, r, eng, key) { // hits.go: a rule that fires on hits
+			obj.Close()
+			return
+		}
 		if d := h.staleDecision(r, eng, bucket, key, obj); d != nil {
 			rec.SetOutcome("revalidated")
 			h.fetch(w, r, e, bucket, key, d, sandbox, obj)
@@ -280,6 +284,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", d.URLs[0])
 		w.WriteHeader(d.RedirectCode)
 		return
+	case d.Mode == mirror.ModeRedirectFetch && h.redirectFetch(w, r, e, bucket, key, d):
+		return // fetchpolicy.go: redirected at once, fetched in the background
 	}
 	rec.SetOutcome("miss")
 	h.fetch(w, r, e, bucket, key, d, sandbox, nil)
@@ -412,6 +418,7 @@ func objectHeaders(h http.Header, info pull.ObjectInfo, sandbox bool) {
 	if info.StorageClass != "" {
 		h.Set("X-Bce-Storage-Class", info.StorageClass)
 	}
+	metaHeaders(h, &info) // meta.go: user metadata and provenance
 	if mt, _, err := mime.ParseMediaType(ct); sandbox && (err != nil || slices.Contains(activeTypes, mt)) {
 		h.Set("Content-Security-Policy", "sandbox")
 	}
@@ -632,10 +639,11 @@ func (h *Handler) fetch(w http.ResponseWriter, r *http.Request, e *httpapi.Reply
 			h.fetchError(w, e, bucket, key, err)
 			return
 		}
-		if small && !dl.Stored {
+		if (small || dl.Proxied()) && !dl.Stored {
 			// Read back from the spool: no open, no metadata decode.
 			// A bigger object is opened from the store, whose file a
-			// hit's answer is sent from with sendfile(2).
+			// hit's answer is sent from with sendfile(2); a proxied
+			// one (fetch.store false) is only in the spool.
 			h.serveObject(w, r, dl.Object(), sandbox)
 			return
 		}
@@ -850,6 +858,11 @@ func singleRange(v string, size int64) (ok bool, off, n int64) {
 func (h *Handler) fetchError(w http.ResponseWriter, e *httpapi.Reply, bucket, key string, err error) {
 	var fe *pull.FetchError
 	switch {
+	case errors.As(err, &fe) && fe.Outcome == pull.OutcomePassed && fe.Passed != nil:
+		// The rule's fetch.passStatus hands the origin's answer on
+		// (fetchpolicy.go).
+		h.logger().Info("object request", "request", e.ID, "bucket", bucket, "key", key, "outcome", fe.Outcome, "error", fe.Message)
+		pass(w, fe.Passed)
 	case errors.As(err, &fe):
 		if fe.Outcome == pull.OutcomeSlowDown {
 			w.Header().Set("Retry-After", "1")

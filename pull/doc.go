@@ -6,7 +6,8 @@
 // The files follow the fetch: fetcher.go (the Fetcher, its defaults, the
 // flight table, the negative cache, shutdown), flight.go (one fetch shared
 // by its readers), origin.go (the transport and its dial guard, the origin
-// request and its bos:// signature, failover), body.go (spool, copy,
+// request and its bos:// signature, failover), s3origin.go (the s3://
+// signature), body.go (spool, copy,
 // verify, hash), download.go (a client's share of a fetch), store.go (the
 // Store contract every store implements), hooks.go (what a Fetcher tells
 // metrics). Every field has a safe default: a zero Fetcher with its Store

@@ -84,6 +84,25 @@ type Fetcher struct {
 	BOSCredentials func(bucket string) *BOSCredentials
 	// BOSInsecureHTTP fetches bos:// origins over http (loopback tests).
 	BOSInsecureHTTP bool
+	// S3Credentials returns the origin credentials of a gateway bucket
+	// for its s3:// origins, or nil. An s3:// origin is asked with AWS
+	// Signature V4 or not at all: it fails over, as an unreachable origin
+	// does, when its bucket has none or they do not list its endpoint and
+	// source bucket (s3origin.go).
+	S3Credentials func(bucket string) *S3Credentials
+	// S3InsecureHTTP fetches s3:// origins over http (loopback tests).
+	S3InsecureHTTP bool
+
+	// BreakerFailures is how many consecutive failures of an origin (a
+	// transport error, no headers in time, or a 5xx) open its circuit
+	// breaker for one gateway bucket (DefaultBreakerFailures); negative
+	// turns the breakers off. BreakerCoolDown is how long an open breaker
+	// skips its origin before one request tests it
+	// (DefaultBreakerCoolDown). ProbeInterval is how often a rule's
+	// fetch.probe URL is asked (DefaultProbeInterval). See health.go.
+	BreakerFailures int
+	BreakerCoolDown time.Duration
+	ProbeInterval   time.Duration
 
 	// SpoolDir holds the spools of stores whose uploads can not be read
 	// back (os.TempDir() when empty).
@@ -105,6 +124,8 @@ type Fetcher struct {
 	negative map[flightKey]time.Time
 	// negativeSwept is the size of negative after its last sweep.
 	negativeSwept int
+	health        *health // breakers and probes (health.go)
+	testClock     func() time.Time
 	running       sync.WaitGroup
 	shutdown      context.Context // canceled when Shutdown gives up waiting
 	cancel        context.CancelFunc
@@ -145,6 +166,7 @@ func (f *Fetcher) init() {
 		f.flights = map[flightKey]*flight{}
 		f.perBucket = map[string]int{}
 		f.negative = map[flightKey]time.Time{}
+		f.health = newHealth()
 		f.shutdown, f.cancel = context.WithCancel(context.Background())
 		// Spools a killed gateway left behind; those in use are held.
 		go func() {
@@ -170,7 +192,9 @@ func (f *Fetcher) Fetch(ctx context.Context, bucket, key string, d *mirror.Decis
 // begin joins or starts the flight of (bucket, key): a fetch, or, with
 // stale, a revalidation of the stored object stale describes.
 func (f *Fetcher) begin(ctx context.Context, bucket, key string, d *mirror.Decision, stale *ObjectInfo) (*Download, error) {
-	if d == nil || d.Mode != mirror.ModeFetch || len(d.Origins) == 0 {
+	// A redirectFetch decision is a fetch too: its client is redirected,
+	// and its object fetched and stored as a fetch rule's.
+	if d == nil || d.Mode != mirror.ModeFetch && d.Mode != mirror.ModeRedirectFetch || len(d.Origins) == 0 {
 		return nil, errors.New("pull: Fetch needs a fetch decision")
 	}
 	f.init()
@@ -249,7 +273,7 @@ func (f *Fetcher) run(fl *flight, d *mirror.Decision, requestID string) {
 	res.Err = err
 	switch {
 	case err == nil:
-		res.Outcome = OutcomeStored
+		res.Outcome = fl.committed() // proxyonly.go: stored, or proxied
 	default:
 		var fe *FetchError
 		if errors.As(err, &fe) {
@@ -331,7 +355,7 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 		return nil, &FetchError{Outcome: OutcomeTooLarge,
 			Message: fmt.Sprintf("the origin's object is %d bytes, more than the %d this gateway stores", resp.ContentLength, f.maxObjectSize())}
 	}
-	upload, err := f.Store.Create(ctx, fl.key.bucket, fl.key.key)
+	upload, err := f.create(ctx, fl, d) // proxyonly.go: the store's, or a spool nothing commits
 	if err != nil {
 		return nil, &FetchError{Outcome: OutcomeStoreErr, Message: "the store refused the object: " + err.Error()}
 	}
@@ -342,7 +366,7 @@ func (f *Fetcher) fetch(ctx context.Context, fl *flight, d *mirror.Decision, res
 	}
 	info := ObjectInfo{Size: resp.ContentLength, Header: keptHeaders(resp.Header), StorageClass: d.StorageClass,
 		ETag: promisedETag(resp.Header), OriginETag: originETag(resp.Header), Fetched: began.UTC()}
-	info.LastModified, info.OriginModified = lastModified(resp.Header, began)
+	describe(&info, d, res.Origin, resp.Header, began) // meta.go: the rule's Last-Modified, user metadata, provenance
 	info.Header.Set("Content-Type", info.ContentType())
 	fl.start(info, spool, spoolFile)
 
@@ -421,8 +445,10 @@ func (f *Fetcher) Shutdown(ctx context.Context) error {
 		f.running.Wait()
 		close(done)
 	}()
-	// The kept-alive origin connections go with the last fetch.
+	// The kept-alive origin connections go with the last fetch, and the
+	// probes with the Fetcher.
 	defer f.transport.CloseIdleConnections()
+	defer f.health.stopProbes()
 	select {
 	case <-done:
 		return nil

@@ -35,6 +35,7 @@ type flight struct {
 	ended     bool
 	err       error // nil after a commit
 	stored    bool  // the object was in the store already: read it there
+	proxied   bool  // the rule does not store it: its spool is all there is (proxyonly.go)
 	holders   int   // Downloads not yet closed: the spool stays while there are any
 	release   func()
 

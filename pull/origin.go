@@ -2,6 +2,7 @@ package pull
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -40,11 +41,15 @@ func guardControl(_ context.Context, _, address string, _ syscall.RawConn) error
 	if err != nil {
 		return fmt.Errorf("dial guard: unexpected address %q", address)
 	}
-	if block, bad := mirror.NonRoutable(ap.Addr()); bad {
+	if block, bad := nonRoutable(ap.Addr()); bad {
 		return &GuardError{Addr: ap.Addr().Unmap(), Block: block}
 	}
 	return nil
 }
+
+// nonRoutable is the guard's table (a variable so that a test can treat
+// one loopback address as public).
+var nonRoutable = mirror.NonRoutable
 
 // originIdle is how long a connection to an origin is kept idle.
 const originIdle = 2 * time.Second
@@ -97,13 +102,23 @@ func (f *Fetcher) newTransport() *http.Transport {
 // or guard error, no headers in time, or a status of the rule's
 // failoverOn (by default 429, 500, 502, 503 or 504). A 404 is the answer
 // unless failoverOn lists it and another origin is left, and any other
-// status ends the fetch; redirects are not followed.
+// status ends the fetch. Redirects are followed as the rule's
+// fetch.followRedirects allows (redirect.go), and origins whose breaker is
+// open, or primaries whose probe is down while a backup is left, are
+// skipped (health.go).
 //
 // With cond (a revalidation's validators), a 304 is an answer too.
 func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, cond http.Header, res *FetchResult) (*http.Response, error) {
 	var last string
-	lastNotFound := false
+	lastNotFound, probeDown := false, false
 	order := originOrder(d, pickRand)
+	// Where the rule names a probe URL that is down, its primaries are
+	// skipped while a backup is left to ask (health.go).
+	primaries := len(order)
+	if p := d.Policy; p != nil {
+		primaries = p.Primaries
+		probeDown = p.Probe != "" && primaries < len(order) && !f.probeUp(bucket, p.Probe, time.Now())
+	}
 	for n, i := range order {
 		o := &d.Origins[i]
 		more := n < len(order)-1
@@ -121,6 +136,15 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, co
 				req.Header[name] = v
 			}
 		}
+		if probeDown && n < primaries {
+			last, lastNotFound = fmt.Sprintf("%s: skipped, the rule's probe %s is down", o, d.Policy.Probe), false
+			continue
+		}
+		k := breakerKey{bucket, o.Scheme + "://" + o.Authority()}
+		if !f.allow(k, f.clock()) {
+			last, lastNotFound = fmt.Sprintf("%s: skipped, its circuit breaker is open", o), false
+			continue
+		}
 		began := time.Now()
 		resp, err := f.transport.RoundTrip(req)
 		status := 0
@@ -128,6 +152,19 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, co
 			status = resp.StatusCode
 		}
 		f.Hooks.origin(OriginResult{Origin: o.String(), Status: status, Duration: time.Since(began)})
+		if err == nil && isRedirect(status) {
+			resp, err = f.follow(ctx, o, d.Policy, req, resp) // redirect.go
+			status = 0
+			if err == nil {
+				status = resp.StatusCode
+			}
+		}
+		var redirect *RedirectError
+		if ctx.Err() != nil {
+			f.untest(k) // the fetch ended, not the origin
+		} else {
+			f.record(k, err != nil && !errors.As(err, &redirect) || status >= 500, f.clock())
+		}
 		res.Status = status
 		if err != nil {
 			last, lastNotFound = fmt.Sprintf("%s: %v", o, err), false
@@ -161,8 +198,8 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, co
 
 // originRequest is the GET of docs/SERVING.md §3.8: the decision's URL
 // exactly as written, its headers, a User-Agent unless the rule sets one,
-// Accept-Encoding: identity, and the loop marker. A bos:// origin is
-// signed with the gateway bucket's own credentials.
+// Accept-Encoding: identity, and the loop marker. A bos:// or s3://
+// origin is signed with the gateway bucket's own credentials.
 func (f *Fetcher) originRequest(ctx context.Context, bucket string, o *mirror.Origin, h http.Header) (*http.Request, error) {
 	req, err := o.NewRequest(ctx)
 	if err != nil {
@@ -193,6 +230,9 @@ func (f *Fetcher) originRequest(ctx context.Context, bucket string, o *mirror.Or
 		if err := bosRequest(req, o, bucket, creds, f.BOSInsecureHTTP, time.Now()); err != nil {
 			return nil, err
 		}
+	}
+	if o.Scheme == "s3" {
+		return f.s3Request(req, o, bucket) // s3origin.go
 	}
 	return req, nil
 }

@@ -31,19 +31,25 @@ func Stale(info ObjectInfo, maxAge time.Duration, now time.Time) bool {
 
 // conditional gives the validators a revalidation sends: the origin's
 // ETag (If-None-Match) and, when the origin gave it, its Last-Modified
-// (If-Modified-Since), which an origin ignores when it has the other, as
-// RFC 9110 §13.1.3 says. With neither, it is nil: a revalidation is then
-// a plain GET, and a 304 to it is no answer (found in review).
+// (If-Modified-Since: ObjectInfo.OriginDate, the origin's date whether
+// the rule made it the object's Last-Modified or not), which an origin
+// ignores when it has the other, as RFC 9110 §13.1.3 says. With neither,
+// it is nil: a revalidation is then a plain GET, and a 304 to it is no
+// answer (found in review).
 func conditional(stale *ObjectInfo) http.Header {
-	if stale == nil || stale.OriginETag == "" && !stale.OriginModified {
+	if stale == nil {
+		return nil
+	}
+	date := stale.OriginDate()
+	if stale.OriginETag == "" && date.IsZero() {
 		return nil
 	}
 	h := http.Header{}
 	if stale.OriginETag != "" {
 		h.Set("If-None-Match", stale.OriginETag)
 	}
-	if stale.OriginModified && !stale.LastModified.IsZero() {
-		h.Set("If-Modified-Since", stale.LastModified.UTC().Format(http.TimeFormat))
+	if !date.IsZero() {
+		h.Set("If-Modified-Since", date.UTC().Format(http.TimeFormat))
 	}
 	return h
 }

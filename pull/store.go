@@ -70,8 +70,9 @@ type ObjectInfo struct {
 	// ETag is the hex MD5 of the object's bytes, without quotes.
 	ETag string
 	// LastModified is the origin's Last-Modified, or when its fetch began
-	// when the origin sent none: known before the body, so that a miss
-	// and every hit say the same. A store sets a zero one to the commit's
+	// when the origin sent none or the rule says so (fetch.lastModified
+	// "fetched"; meta.go): known before the body, so that a miss and
+	// every hit say the same. A store sets a zero one to the commit's
 	// time.
 	LastModified time.Time
 	// Header holds the origin's response headers that are kept (see
@@ -89,8 +90,30 @@ type ObjectInfo struct {
 	OriginModified bool
 	// Fetched is when the object's bytes were last known to be the
 	// origin's: when its fetch began, or its last revalidation. Zero for
-	// an object stored before it was recorded.
+	// an object stored before it was recorded. It is the provenance's
+	// pulled-at (meta.go).
 	Fetched time.Time
+
+	// The provenance and user metadata of docs/SERVING.md §3.7 (meta.go),
+	// set by a fetch; nothing an origin sends afterwards changes them.
+
+	// Origin is the URL of the rule's origin that answered the fetch,
+	// without its query and userinfo (bos://… and s3://… origins in
+	// that form, without a signature), in printable ASCII; "" for an
+	// object stored before it was recorded. Informational: a
+	// revalidation asks the current rule's origins, never this one.
+	Origin string
+	// OriginLastModified is the origin's Last-Modified, when it sent a
+	// valid one not in the future, whatever the rule made LastModified;
+	// zero otherwise (or for an object stored before it was recorded:
+	// see OriginDate).
+	OriginLastModified time.Time
+	// UserMeta is the origin's user metadata (x-amz-meta-*,
+	// x-oss-meta-*, …), kept when the rule says so (fetch.saveMeta):
+	// lower-case name suffix (without the prefix) to value, the values
+	// UTF-8. Nil when none was kept. Shared by every reader of the
+	// object: read it, never change it.
+	UserMeta map[string]string
 }
 
 // KeptHeaders are the origin response headers stored with an object and

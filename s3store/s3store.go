@@ -157,11 +157,19 @@ const (
 	// served it on the miss (the origin's, or when its fetch began): S3's
 	// own is the time of the PUT.
 	metaLastModified = "Mirror-Last-Modified"
-	// metaOriginETag, metaOriginModified and metaFetched are the
-	// validators and age of docs/SERVING.md §3.9.
-	metaOriginETag     = "Mirror-Origin-Etag"
-	metaOriginModified = "Mirror-Origin-Modified"
-	metaFetched        = "Mirror-Fetched"
+	// metaOriginETag, metaOriginModified and metaPulledAt are the
+	// validators and age of docs/SERVING.md §3.9; metaOrigin,
+	// metaOriginETag, metaOriginLastModified and metaPulledAt the
+	// provenance of §3.7, under the names a hit sends them by
+	// (pull.ObjectInfo.Provenance), so that other S3 tools see them as
+	// x-amz-meta-mirror-origin and so on. metaPulledAt was metaFetched:
+	// an object stored before the rename is read by the old name.
+	metaOriginETag         = "Mirror-Origin-Etag"
+	metaOriginModified     = "Mirror-Origin-Modified"
+	metaPulledAt           = "Mirror-Pulled-At"
+	metaFetched            = "Mirror-Fetched"
+	metaOrigin             = "Mirror-Origin"
+	metaOriginLastModified = "Mirror-Origin-Last-Modified"
 )
 
 // MaxConfigSize is the largest configuration document a Store keeps
@@ -243,9 +251,14 @@ func objectInfo(i minio.ObjectInfo) pull.ObjectInfo {
 	info := pull.ObjectInfo{Size: i.Size, ETag: etag, LastModified: modified, Header: h,
 		StorageClass: i.UserMetadata[metaStorageClass], OriginETag: i.UserMetadata[metaOriginETag],
 		OriginModified: i.UserMetadata[metaOriginModified] != ""}
-	if t, err := time.Parse(time.RFC3339Nano, i.UserMetadata[metaFetched]); err == nil {
+	fetched := i.UserMetadata[metaPulledAt]
+	if fetched == "" {
+		fetched = i.UserMetadata[metaFetched]
+	}
+	if t, err := time.Parse(time.RFC3339Nano, fetched); err == nil {
 		info.Fetched = t
 	}
+	readProvenance(&info, i.UserMetadata) // meta.go
 	return info
 }
 
@@ -344,16 +357,15 @@ func (u *upload) Commit(ctx context.Context, info pull.ObjectInfo) error {
 	if !info.LastModified.IsZero() {
 		opts.UserMetadata[metaLastModified] = info.LastModified.UTC().Format(http.TimeFormat)
 	}
-	if info.OriginETag != "" {
-		opts.UserMetadata[metaOriginETag] = info.OriginETag // printable ASCII (pull)
-	}
 	if info.OriginModified {
 		opts.UserMetadata[metaOriginModified] = "1"
 	}
-	if !info.Fetched.IsZero() {
-		opts.UserMetadata[metaFetched] = info.Fetched.UTC().Format(time.RFC3339Nano)
-	}
+	own := opts.UserMetadata
+	writeProvenance(own, info) // meta.go: the origin's ETag and date, pulled-at
 	put := func(name string) error {
+		// The origin URL and the user metadata, while they fit in S3's
+		// 2 KiB beside the store's own (meta.go).
+		opts.UserMetadata = fitMetadata(own, info.Origin, info.UserMeta)
 		_, err := u.s.client.PutObject(ctx, u.s.bucket, name, io.NewSectionReader(u.f, 0, u.n), u.n, opts)
 		return err
 	}
@@ -364,7 +376,7 @@ func (u *upload) Commit(ctx context.Context, info pull.ObjectInfo) error {
 			return err // stored, or not a refusal of the name
 		}
 	}
-	opts.UserMetadata[metaKey] = base64.RawURLEncoding.EncodeToString([]byte(u.key))
+	own[metaKey] = base64.RawURLEncoding.EncodeToString([]byte(u.key))
 	return put(u.s.hashedName(u.bucket, u.key))
 }
 

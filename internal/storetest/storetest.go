@@ -159,6 +159,7 @@ func checkRoundTrip(ctx context.Context, r *report, s pull.Store) {
 	if _, info, err := Get(ctx, s, b, "meta/nothing"); err != nil || (info.OriginETag != "" || info.OriginModified || !info.Fetched.IsZero()) {
 		r.fail("validators: an object committed without them reads back %q %v %v", info.OriginETag, info.OriginModified, info.Fetched)
 	}
+	checkProvenance(ctx, r, s)
 	// An object is read at any offset.
 	if err := Put(ctx, s, b, "seek", "0123456789", pull.ObjectInfo{ETag: "e"}); err != nil {
 		r.fail("seek: commit: %v", err)
@@ -177,6 +178,49 @@ func checkRoundTrip(ctx context.Context, r *report, s pull.Store) {
 	}
 	if has, err := s.HasObjects(ctx, b); err != nil || !has {
 		r.fail("round trip: HasObjects is %v, %v with committed objects", has, err)
+	}
+}
+
+// provenanceCases are provenances and user metadata as a fetch gives
+// them (docs/SERVING.md §3.7), each to be read back exactly.
+var provenanceCases = []pull.ObjectInfo{
+	{Origin: "https://origin.example:8443/base/dir/a%20b.png", OriginETag: `"0123abcd"`,
+		OriginLastModified: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Fetched: time.Date(2026, 3, 4, 5, 6, 7, 891, time.UTC),
+		UserMeta: map[string]string{"color": "red", "utf8": "日本語 é", "looks-encoded": "=?UTF-8?q?a?=", "tab": "a\tb",
+			"cache-control": "not the object's", "content-type": "nor this", "etag": "user's", "x.y-z": "v"}},
+	// The rule's lastModified "fetched": the origin's date apart.
+	{Origin: "bos://bj.bcebos.com/src-bucket/pre/k", LastModified: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC),
+		OriginLastModified: time.Date(2020, 6, 7, 8, 9, 10, 0, time.UTC), UserMeta: map[string]string{"a": "1"}},
+	{Origin: "s3://s3.example/b/k"},
+}
+
+// checkProvenance: the provenance and the user metadata round-trip; an
+// object committed without them reads back without them.
+func checkProvenance(ctx context.Context, r *report, s pull.Store) {
+	const b = "storetest-round"
+	for i, c := range provenanceCases {
+		c.ETag = "e"
+		key := fmt.Sprint("provenance/", i)
+		if err := Put(ctx, s, b, key, "p", c); err != nil {
+			r.fail("provenance %d: commit: %v", i, err)
+			continue
+		}
+		_, info, err := Get(ctx, s, b, key)
+		switch {
+		case err != nil:
+			r.fail("provenance %d: %v", i, err)
+		case info.Origin != c.Origin || !info.OriginLastModified.Equal(c.OriginLastModified) || !info.Fetched.Equal(c.Fetched):
+			r.fail("provenance %d: read back origin %q, its date %v, pulled at %v; committed %q %v %v", i, info.Origin,
+				info.OriginLastModified, info.Fetched, c.Origin, c.OriginLastModified, c.Fetched)
+		case !c.LastModified.IsZero() && !info.LastModified.Equal(c.LastModified):
+			r.fail("provenance %d: LastModified %v, committed %v", i, info.LastModified, c.LastModified)
+		case !(len(info.UserMeta) == 0 && len(c.UserMeta) == 0) && !reflect.DeepEqual(info.UserMeta, c.UserMeta):
+			r.fail("provenance %d: user metadata read back %q, committed %q", i, info.UserMeta, c.UserMeta)
+		}
+	}
+	if _, info, err := Get(ctx, s, b, "meta/nothing"); err != nil || info.Origin != "" || len(info.UserMeta) > 0 ||
+		!info.OriginLastModified.IsZero() {
+		r.fail("provenance: an object committed without it reads back %q %q %v", info.Origin, info.UserMeta, info.OriginLastModified)
 	}
 }
 

@@ -141,6 +141,12 @@ func (u *memUpload) Commit(_ context.Context, info pull.ObjectInfo) error {
 			info.Header.Set("Content-Type", ct)
 		}
 	}
+	if u.s.flaw == "drops user metadata" {
+		info.UserMeta = nil
+	}
+	if u.s.flaw == "drops the origin" {
+		info.Origin = ""
+	}
 	u.s.mu.Lock()
 	u.s.objects[u.name] = &memObject{data: u.buf, info: info}
 	u.s.mu.Unlock()
@@ -190,6 +196,8 @@ func TestTheSuiteCatchesBrokenStores(t *testing.T) {
 		"visible before commit":     "before commit: the object is visible",
 		"drops headers":             `round trip "gzip": headers read back`,
 		"keys as paths":             `hostile key "a/../../x": read back`,
+		"drops user metadata":       "provenance 0: user metadata read back",
+		"drops the origin":          "provenance 0: read back origin",
 		"configs lose their format": `config "qingstor": read back`,
 		"deletes take the policy":   "policy: a configuration's put and delete changed the policy",
 	} {
