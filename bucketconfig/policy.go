@@ -31,8 +31,8 @@ func ParsePolicy(s string) (Policy, error) {
 }
 
 // DefaultPolicy is the policy of a bucket that has none stored: private
-// when the rules in force can reach a private source, a bos:// origin
-// (fetched with the bucket owner's credentials) or an origin sent
+// when the rules in force can reach a private source, a bos:// or s3://
+// origin (fetched with the bucket owner's credentials) or an origin sent
 // credentials (an Authorization, Cookie or token header the rules set or
 // pass on from the reader, every header passed with "*", or a user in
 // the URL); public-read otherwise. A mirror that fetches with the owner's
@@ -45,8 +45,9 @@ func DefaultPolicy(eng *mirror.Engine) Policy {
 	}
 	for i := range eng.Len() {
 		r := eng.Rule(i)
-		for _, u := range []string{r.SourceURL, r.BackSourceURL} {
-			if len(u) >= 6 && strings.EqualFold(u[:6], "bos://") {
+		urls := append([]string{r.SourceURL, r.BackSourceURL}, r.SourceURLs...)
+		for _, u := range append(urls, r.BackSourceURLs...) {
+			if len(u) >= 6 && strings.EqualFold(u[:6], "bos://") || len(u) >= 5 && strings.EqualFold(u[:5], "s3://") {
 				return Private
 			}
 			if p, err := url.Parse(u); err == nil && p.User != nil {

@@ -110,8 +110,8 @@ func writeExplanation(w io.Writer, x *mirror.Explanation) {
 		}
 		if x.Decision != nil {
 			for _, o := range x.Decision.Origins {
-				if o.Scheme == "bos" {
-					fmt.Fprintf(w, "  (the bos:// origin %s gets no query: it would be a request signed by the owner)\n", o.Host)
+				if o.Scheme == "bos" || o.Scheme == "s3" {
+					fmt.Fprintf(w, "  (the %s:// origin %s gets no query: it would be a request signed by the owner)\n", o.Scheme, o.Host)
 				}
 			}
 		}

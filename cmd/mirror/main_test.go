@@ -108,7 +108,7 @@ func TestCheck(t *testing.T) {
 	code, out, errOut = runCmd(t, "", "check", "-rules", doc)
 	assert.Equal(t, 2, code)
 	assert.Empty(t, out)
-	assert.Equal(t, `mirror: rules[0].sourceUrl: scheme "ftp" is not http, https or bos`+"\n", errOut)
+	assert.Equal(t, `mirror: rules[0].sourceUrl: scheme "ftp" is not http, https, bos or s3`+"\n", errOut)
 
 	// -json prints the rules as the engine compiled them: a native
 	// document that loads again, with BOS's defaults filled in.

@@ -28,7 +28,7 @@ type metrics struct {
 func newMetrics(f *pull.Fetcher) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.fetches = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "mirror_fetches_total", Help: "Origin fetches by outcome (stored, not_modified, not_found, failed, too_large, cut_short, too_slow, bad_digest, store_error, slow_down, purged).",
+		Name: "mirror_fetches_total", Help: "Origin fetches by outcome (stored, not_modified, not_found, failed, too_large, cut_short, too_slow, bad_digest, store_error, slow_down, purged, proxied, passed).",
 	}, []string{"outcome"})
 	m.bytes = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "mirror_fetch_bytes_total", Help: "Body bytes received from origins.",
@@ -56,6 +56,7 @@ func newMetrics(f *pull.Fetcher) *metrics {
 	})
 	buildInfo.Set(1)
 	m.reg.MustRegister(buildInfo)
+	m.reg.MustRegister(healthCollector{f})
 	m.reg.MustRegister(m.fetches, m.bytes, m.joined, m.origin, m.lookups, m.changes, m.inFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -93,4 +94,43 @@ func (m *metrics) handler(p *probes) http.Handler {
 		mux.HandleFunc(readyPath, probe)
 	}
 	return mux
+}
+
+// healthCollector reports the origins' breakers and the rules' probes as
+// the Fetcher sees them at each scrape (docs/SERVING.md §5): only origins
+// that failed have a breaker, so the series come and go with failures.
+type healthCollector struct{ f *pull.Fetcher }
+
+var (
+	breakerOpenDesc = prometheus.NewDesc("mirror_origin_breaker_open",
+		"1 while an origin's circuit breaker skips it for a gateway bucket, 0 while it counts failures.", []string{"bucket", "origin"}, nil)
+	breakerFailuresDesc = prometheus.NewDesc("mirror_origin_breaker_failures",
+		"Consecutive failures of an origin for a gateway bucket.", []string{"bucket", "origin"}, nil)
+	probeUpDesc = prometheus.NewDesc("mirror_origin_probe_up",
+		"1 when a rule's probe URL last answered 2xx (or has not answered yet), else 0.", []string{"bucket", "url"}, nil)
+)
+
+func (healthCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- breakerOpenDesc
+	ch <- breakerFailuresDesc
+	ch <- probeUpDesc
+}
+
+func (c healthCollector) Collect(ch chan<- prometheus.Metric) {
+	origins, probes := c.f.Health()
+	for _, o := range origins {
+		open := 0.0
+		if o.Open {
+			open = 1
+		}
+		ch <- prometheus.MustNewConstMetric(breakerOpenDesc, prometheus.GaugeValue, open, o.Bucket, o.Origin)
+		ch <- prometheus.MustNewConstMetric(breakerFailuresDesc, prometheus.GaugeValue, float64(o.Failures), o.Bucket, o.Origin)
+	}
+	for _, p := range probes {
+		up := 0.0
+		if p.Up {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(probeUpDesc, prometheus.GaugeValue, up, p.Bucket, p.URL)
+	}
 }

@@ -21,9 +21,10 @@ import (
 
 // files holds what serve's flags name in files and SIGHUP reads again
 // (docs/SERVING.md §5): the -bucket documents, the -credentials keys,
-// the -bos-origin-credentials and the TLS certificate. A reload reads
-// and checks every file first and changes nothing unless all are good,
-// so a half-edited file never puts half a state in force.
+// the -bos-origin-credentials, the -s3-origin-credentials and the TLS
+// certificate. A reload reads and checks every file first and changes
+// nothing unless all are good, so a half-edited file never puts half a
+// state in force.
 type files struct {
 	registry      *bucketconfig.Registry
 	buckets       []bucketFile
@@ -31,6 +32,8 @@ type files struct {
 	creds         *access.Credentials // in force; Replace swaps its keys
 	bosFile       string
 	bos           atomic.Pointer[map[string]*pull.BOSCredentials]
+	s3File        string
+	s3            atomic.Pointer[map[string]*pull.S3Credentials]
 	cert, certKey string
 	tlsCert       atomic.Pointer[tls.Certificate]
 
@@ -64,53 +67,71 @@ func (f *files) bosCredentials(bucket string) *pull.BOSCredentials {
 	return nil
 }
 
+// s3Credentials gives a gateway bucket's s3:// origin credentials.
+func (f *files) s3Credentials(bucket string) *pull.S3Credentials {
+	if m := f.s3.Load(); m != nil {
+		return (*m)[bucket]
+	}
+	return nil
+}
+
 // certificate is the TLS certificate in force, for tls.Config.
 func (f *files) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return f.tlsCert.Load(), nil
 }
 
-// readSecrets reads the credentials, the bos:// credentials and the
-// certificate, changing nothing.
-func (f *files) readSecrets() (creds *access.Credentials, bos map[string]*pull.BOSCredentials, cert *tls.Certificate, err error) {
+// readSecrets reads the credentials, the bos:// and s3:// credentials
+// and the certificate, changing nothing.
+func (f *files) readSecrets() (creds *access.Credentials, bos map[string]*pull.BOSCredentials, s3 map[string]*pull.S3Credentials, cert *tls.Certificate, err error) {
 	if f.credentials != "" {
 		if creds, err = access.LoadCredentials(f.credentials); err != nil {
-			return nil, nil, nil, fmt.Errorf("-credentials: %w", err)
+			return nil, nil, nil, nil, fmt.Errorf("-credentials: %w", err)
 		}
 	}
-	if f.bosFile != "" {
-		data, err := os.ReadFile(f.bosFile)
-		if err == nil {
-			err = json.Unmarshal(data, &bos)
-		}
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("-bos-origin-credentials: %w", err)
-		}
+	if err := readJSONFile(f.bosFile, &bos); err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("-bos-origin-credentials: %w", err)
+	}
+	if err := readJSONFile(f.s3File, &s3); err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("-s3-origin-credentials: %w", err)
 	}
 	if f.cert != "" {
 		c, err := tls.LoadX509KeyPair(f.cert, f.certKey)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("-tls-cert/-tls-key: %w", err)
+			return nil, nil, nil, nil, fmt.Errorf("-tls-cert/-tls-key: %w", err)
 		}
 		cert = &c
 	}
-	return creds, bos, cert, nil
+	return creds, bos, s3, cert, nil
+}
+
+// readJSONFile reads the JSON file name ("": none) into v.
+func readJSONFile(name string, v any) error {
+	if name == "" {
+		return nil
+	}
+	data, err := os.ReadFile(name)
+	if err == nil {
+		err = json.Unmarshal(data, v)
+	}
+	return err
 }
 
 // loadSecrets puts the files' secrets in force: at start and on reload.
 func (f *files) loadSecrets() error {
-	creds, bos, cert, err := f.readSecrets()
+	creds, bos, s3, cert, err := f.readSecrets()
 	if err != nil {
 		return err
 	}
-	f.applySecrets(creds, bos, cert)
+	f.applySecrets(creds, bos, s3, cert)
 	return nil
 }
 
-func (f *files) applySecrets(creds *access.Credentials, bos map[string]*pull.BOSCredentials, cert *tls.Certificate) {
+func (f *files) applySecrets(creds *access.Credentials, bos map[string]*pull.BOSCredentials, s3 map[string]*pull.S3Credentials, cert *tls.Certificate) {
 	if f.creds != nil {
 		f.creds.Replace(creds)
 	}
 	f.bos.Store(&bos)
+	f.s3.Store(&s3)
 	f.tlsCert.Store(cert)
 }
 
@@ -188,7 +209,7 @@ func (f *files) putBuckets(ctx context.Context, changes []bucketChange) error {
 func (f *files) reload(ctx context.Context, logger *slog.Logger) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	creds, bos, cert, err := f.readSecrets()
+	creds, bos, s3, cert, err := f.readSecrets()
 	var changes []bucketChange
 	if err == nil {
 		changes, err = f.readBuckets(false)
@@ -197,7 +218,7 @@ func (f *files) reload(ctx context.Context, logger *slog.Logger) {
 		logger.Error("reload failed: the old configuration stays in force", "error", err.Error())
 		return
 	}
-	f.applySecrets(creds, bos, cert)
+	f.applySecrets(creds, bos, s3, cert)
 	if err := f.putBuckets(ctx, changes); err != nil {
 		logger.Error("reload: a bucket's configuration could not be stored; it keeps its old one", "error", err.Error())
 		return

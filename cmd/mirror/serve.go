@@ -233,7 +233,7 @@ func serve(e *env, c *serveConfig) int {
 		e.errorf("%v", err)
 		return 2
 	}
-	fl := &files{buckets: buckets, credentials: c.credentials, bosFile: c.bosCredentials, cert: c.tlsCert, certKey: c.tlsKey}
+	fl := &files{buckets: buckets, credentials: c.credentials, bosFile: c.bosCredentials, s3File: c.s3Credentials, cert: c.tlsCert, certKey: c.tlsKey}
 	if c.credentials != "" {
 		fl.creds = &access.Credentials{}
 	}
@@ -249,7 +249,7 @@ func serve(e *env, c *serveConfig) int {
 	defer closeStore()
 	registry := &bucketconfig.Registry{Store: store, Compiler: mirror.Compiler{AllowPrivateOrigins: c.allowPrivate},
 		TTL: c.configTTL, Logger: logger}
-	f := c.wire(store, resolve, fl.bosCredentials)
+	f := c.wire(store, resolve, fl)
 	f.Logger = logger
 	objects := &objectapi.Handler{Fetcher: f, Registry: registry, Credentials: fl.creds, Domain: c.domain,
 		Logger: logger, ProgressTimeout: c.progress, NoHeadFetch: c.headNoFetch, Errors: c.errors,

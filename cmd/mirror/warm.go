@@ -161,8 +161,8 @@ func (c *warmConfig) check(e *env) int {
 		e.errorf("-keys and -from-log can not both read standard input")
 	case (c.url == "") == (c.data == ""):
 		e.errorf("give -data DIR|s3://... (in-process) or -url http://HOST:PORT (through a gateway), not both")
-	case c.url != "" && (c.bucketFile != "" || c.s3Endpoint != "" || c.allowPrivate || len(c.resolve) > 0 || c.bosCredentials != ""):
-		e.errorf("-url warms through a gateway, which fetches with its own rules and options: -bucket-file, -s3-endpoint, -allow-private-origins, -resolve and -bos-origin-credentials are for -data")
+	case c.url != "" && (c.bucketFile != "" || c.s3Endpoint != "" || c.allowPrivate || len(c.resolve) > 0 || c.bosCredentials != "" || c.s3Credentials != ""):
+		e.errorf("-url warms through a gateway, which fetches with its own rules and options: -bucket-file, -s3-endpoint, -allow-private-origins, -resolve, -bos-origin-credentials and -s3-origin-credentials are for -data")
 	case c.concurrency < 1:
 		e.errorf("-concurrency must be at least 1")
 	case c.rate < 0 || c.report < 0:

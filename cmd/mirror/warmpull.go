@@ -44,7 +44,7 @@ func newStorePuller(e *env, c *warmConfig, limit *limiter) (*storePuller, func()
 		e.errorf("%v", err)
 		return nil, nil, 2
 	}
-	secrets := &files{bosFile: c.bosCredentials} // read once: a warm is short
+	secrets := &files{bosFile: c.bosCredentials, s3File: c.s3Credentials} // read once: a warm is short
 	if err := secrets.loadSecrets(); err != nil {
 		e.errorf("%v", err)
 		return nil, nil, 2
@@ -91,7 +91,7 @@ func newStorePuller(e *env, c *warmConfig, limit *limiter) (*storePuller, func()
 	}
 	// The serve wiring; its slots are the warm's concurrency, so that a
 	// warm is never refused by its own Fetcher.
-	f := c.wire(store, resolve, secrets.bosCredentials)
+	f := c.wire(store, resolve, secrets)
 	f.Logger = quiet
 	f.MaxFetches, f.MaxBucketFetches = c.concurrency, c.concurrency
 	p.fetcher = f
@@ -125,6 +125,10 @@ func (p *storePuller) pull(ctx context.Context, key string) (warmResult, int64, 
 		return warmFailed, 0, err // a key the engine refuses: a client would get 400
 	case d.Mode == mirror.ModeRedirect:
 		return warmNotMirrored, 0, fmt.Errorf("rule %d redirects it", d.Rule)
+	case d.Policy != nil && !d.Policy.Store:
+		// A proxy-only rule stores nothing: warming it would only ask
+		// its origin (docs/SERVING.md §3.10).
+		return warmNotMirrored, 0, fmt.Errorf("rule %d serves without storing (fetch.store false)", d.Rule)
 	}
 	for try := 0; ; try++ {
 		if err := p.limit.wait(ctx); err != nil {
