@@ -320,9 +320,9 @@ func (r *Registry) Put(ctx context.Context, bucket string, format mirror.Format,
 }
 
 // Delete removes the bucket's configuration, durably, then here, when it
-// was put in format (docs/SERVING.md §4.4): a DELETE through one API
-// leaves alone what another API, or -bucket, stored, as a GET through it
-// answers "none set" for it. removed reports whether one was removed.
+// was put in format, or whatever its format when format is ""
+// (docs/SERVING.md §4.4, §4.6: the configuration APIs pass ""). removed
+// reports whether one was removed.
 //
 // The format is read from the Store under the bucket's lock, so this is
 // exact between the requests of one gateway; a PUT another gateway makes
@@ -338,14 +338,14 @@ func (r *Registry) Delete(ctx context.Context, bucket string, format mirror.Form
 		return false, nil
 	case err != nil:
 		return false, err
-	case stored != format:
+	case format != "" && stored != format:
 		return false, nil
 	}
 	if err := r.Store.DeleteConfig(ctx, bucket); err != nil {
 		return false, err
 	}
 	s.publish(r.unconfiguredEntry(ctx, bucket, s.cur.Load()))
-	r.changed(bucket, format, "delete")
+	r.changed(bucket, stored, "delete")
 	return true, nil
 }
 

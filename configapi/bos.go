@@ -11,5 +11,6 @@ import (
 // DeleteBucketMirror send them, signed with BCE auth v1.
 var bosAPI = &api{
 	format: mirror.FormatBOS, dialect: httpapi.BOS, virtualHost: true, verify: bce.Verify, signsBody: true,
+	name: "BOS PutBucketMirroring", subresource: "mirroring", jsonBody: true,
 	what: "a mirroring configuration", none: "the bucket has no mirroring configuration", resource: "mirroring",
 }

@@ -58,7 +58,7 @@ func IsConfigRequest(r *http.Request) bool {
 		return false
 	}
 	q := r.URL.Query()
-	return q.Has("mirroring") || q.Has("mirror") || q.Has("acl") || q.Has("cors")
+	return apiOf(r) != nil || q.Has("acl") || q.Has("cors")
 }
 
 // maxBody is the largest configuration document taken.
@@ -74,19 +74,19 @@ func (h *Handler) now() time.Time {
 // ServeHTTP serves one configuration request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if q.Has("cors") && !q.Has("acl") && !q.Has("mirroring") && !q.Has("mirror") {
+	a := apiOf(r)
+	switch {
+	case q.Has("cors") && !q.Has("acl") && a == nil:
 		h.serveCORS(w, r) // cors.go
-		return
-	}
-	if q.Has("acl") && !q.Has("mirroring") && !q.Has("mirror") {
+	case q.Has("acl") && a == nil:
 		h.serveACL(w, r)
-		return
+	case a == nil:
+		// Not a configuration request (IsConfigRequest says so): the
+		// gateway's own words.
+		httpapi.Gateway.Start(w, r).Failf(httpapi.InvalidArgument, "not a configuration request")
+	default:
+		h.serve(w, r, a)
 	}
-	if q.Has("mirroring") {
-		h.serve(w, r, bosAPI)
-		return
-	}
-	h.serve(w, r, qingstorAPI)
 }
 
 // serve takes a configuration request through the steps both APIs share:
@@ -120,7 +120,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 	}
 	switch r.Method {
 	case http.MethodPut:
-		if api.signsBody {
+		if api.signsBody && api.bodyCovered == nil {
 			if e := bodySigned(r); e != nil {
 				rp.Fail(e)
 				return
@@ -135,6 +135,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 			rp.Fail(e)
 			return
 		}
+		if api.digests != nil {
+			if e := api.digests(r, body); e != nil {
+				rp.Fail(e)
+				return
+			}
+		}
 		h.writeOnce(w, r, rp, body, func() bool {
 			e, err := h.put(r, bucket, api, body)
 			switch {
@@ -146,12 +152,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 			return e == nil && err == nil
 		})
 	case http.MethodGet:
-		format, doc, ok, err := h.Registry.Config(r.Context(), bucket)
+		doc, e, err := h.get(r, bucket, api) // convert.go
 		switch {
 		case err != nil:
 			h.internal(rp, "reading a configuration", "read", err)
-		case !ok || format != api.format:
-			rp.Failf(httpapi.NoSuchConfiguration, api.none)
+		case e != nil:
+			rp.Fail(e)
 		default:
 			w.Header().Set("Content-Type", api.dialect.ContentType)
 			w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
@@ -159,10 +165,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 			_, _ = w.Write(doc)
 		}
 	case http.MethodDelete:
-		// Only a configuration put through this API is removed; any other
-		// is "none set" here, as GET says (docs/SERVING.md §4.1, §4.2).
+		// A bucket has one configuration, whichever API put it: a DELETE
+		// through any API removes it (docs/SERVING.md §4.6).
 		h.writeOnce(w, r, rp, nil, func() bool {
-			_, err := h.Registry.Delete(r.Context(), bucket, api.format)
+			_, err := h.Registry.Delete(r.Context(), bucket, "")
 			if err != nil {
 				h.internal(rp, "deleting a configuration", "deleted", err)
 			}
@@ -224,7 +230,7 @@ func (h *Handler) put(r *http.Request, bucket string, api *api, body []byte) (e 
 			return e, nil
 		}
 	}
-	if !json.Valid(body) {
+	if api.jsonBody && !json.Valid(body) {
 		return httpapi.Fail(httpapi.MalformedJSON, "the JSON you provided was not well-formed"), nil
 	}
 	err = h.Registry.Put(r.Context(), bucket, api.format, body)

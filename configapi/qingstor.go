@@ -17,6 +17,7 @@ import (
 // "QS AK:SIG".
 var qingstorAPI = &api{
 	format: mirror.FormatQingStor, dialect: httpapi.QingStor, verify: qs.Verify,
+	name: "QingStor PUT Bucket External Mirror", subresource: "mirror", jsonBody: true,
 	checkBody: func(body []byte) *httpapi.Error {
 		if json.Valid(body) {
 			if member := qsForeignMember(body); member != "" {

@@ -299,9 +299,9 @@ func TestMetrics(t *testing.T) {
 	require.NoError(t, p.stop(t))
 }
 
-// A DELETE through one API leaves alone what the other API (or -bucket)
-// stored, and a DELETE that removed nothing is not counted in
-// mirror_config_changes_total.
+// A DELETE through any API removes the bucket's one configuration,
+// whichever API (or -bucket) put it, and a DELETE that removed nothing is
+// not counted in mirror_config_changes_total.
 func TestDeletesThatRemoveNothingAreNotCounted(t *testing.T) {
 	origin, _ := countingOrigin(t)
 	rules := writeFile(t, "rules.json", `{"source_site":"`+origin.URL+`"}`)
@@ -317,20 +317,18 @@ func TestDeletesThatRemoveNothingAreNotCounted(t *testing.T) {
 		return m != nil
 	}, 5*time.Second, 10*time.Millisecond)
 
-	c := bosSDK(t, p.url, "ADMIN", "admin-secret", http.DefaultClient)
-	require.NoError(t, c.DeleteBucketMirror("qs-bucket"), "answered as when none is set")
-	require.NoError(t, c.DeleteBucketMirror("empty-bucket"))
 	code, body := getBody(t, http.DefaultClient, p.url+"/qs-bucket/a.txt")
-	assert.Equal(t, 200, code, "the QingStor configuration is still in force")
+	assert.Equal(t, 200, code, "the -bucket configuration is in force")
 	assert.Equal(t, "origin:/a.txt", body)
+	c := bosSDK(t, p.url, "ADMIN", "admin-secret", http.DefaultClient)
+	require.NoError(t, c.DeleteBucketMirror("qs-bucket"), "BOS's DELETE removes the QingStor configuration")
+	require.NoError(t, c.DeleteBucketMirror("empty-bucket"))
+	code, _ = getBody(t, http.DefaultClient, p.url+"/qs-bucket/b.txt")
+	assert.Equal(t, 404, code, "removed")
 
 	b := qsSDK(t, p.url, "ADMIN", "admin-secret", "qs-bucket", nil)
 	_, err := b.DeleteExternalMirror()
-	require.NoError(t, err)
-	_, err = b.DeleteExternalMirror()
 	require.NoError(t, err, "deleting none is fine")
-	code, _ = getBody(t, http.DefaultClient, p.url+"/qs-bucket/b.txt")
-	assert.Equal(t, 404, code, "removed")
 
 	_, text := getBody(t, http.DefaultClient, metricsURL)
 	var changes []string
@@ -342,7 +340,7 @@ func TestDeletesThatRemoveNothingAreNotCounted(t *testing.T) {
 	assert.Equal(t, []string{
 		`mirror_config_changes_total{api="qingstor",op="delete"} 1`,
 		`mirror_config_changes_total{api="qingstor",op="put"} 1`,
-	}, changes, "the -bucket put and the one DELETE that removed it")
+	}, changes, "the -bucket put and the one DELETE that removed it, under the format removed")
 	require.NoError(t, p.stop(t))
 }
 

@@ -66,6 +66,10 @@ const (
 	// only-if-cached) and none is stored (docs/SERVING.md §1).
 	NotCached
 
+	// NotConvertible: a configuration put through one provider's API
+	// that another provider's format can not say (docs/SERVING.md §4.6).
+	NotConvertible
+
 	numFailures
 )
 

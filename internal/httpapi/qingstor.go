@@ -52,5 +52,7 @@ var QingStor = &Dialect{
 
 		// QingStor has none: RFC 9111's status, in its style.
 		NotCached: {http.StatusGatewayTimeout, "object_not_cached"},
+		// A configuration another API put that QingStor's can not say.
+		NotConvertible: {http.StatusBadRequest, "invalid_request"},
 	}),
 }

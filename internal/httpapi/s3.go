@@ -32,6 +32,10 @@ var s3Answers = map[Failure]Answer{
 	// S3 has no code for it: RFC 9111 §5.2.1.7's status, with a name of
 	// ours in S3's style.
 	NotCached: {http.StatusGatewayTimeout, "NotCached"},
+	// A configuration another API put that this API's format can not say
+	// (docs/SERVING.md §4.6): S3's code for a request it can not honour
+	// as made.
+	NotConvertible: {http.StatusBadRequest, "InvalidRequest"},
 }
 
 // s3Table is S3's table with an API's own answers over it.
