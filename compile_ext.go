@@ -282,6 +282,11 @@ func (b *engineBuilder) extendedRule(r *Rule, i int, unset fieldSet, t *ruleTemp
 		}
 		pol.FollowRedirects, pol.CheckMD5, pol.PassStatus = f.FollowRedirects, f.CheckMD5, slices.Clone(f.PassStatus)
 		pol.Probe, pol.SaveMeta, pol.LastModified = f.Probe, f.SaveMeta, f.LastModified
+		if f.Probe != "" && !strings.Contains(f.Probe, "://") {
+			// The sourceUrl grammar's default scheme, written out: the
+			// serving layer asks the URL as it is (found in review).
+			pol.Probe = "http://" + f.Probe
+		}
 		if f.Store != nil {
 			pol.Store = *f.Store
 		}

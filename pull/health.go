@@ -42,8 +42,25 @@ type breakerKey struct{ bucket, origin string }
 
 type breaker struct {
 	failures  int       // consecutive
+	last      time.Time // the last failure
 	openUntil time.Time // zero: closed
 	testing   bool      // half-open: one request is testing the origin
+}
+
+// stale says whether a breaker has nothing left to say at now: closed
+// with its last failure a cool-down ago (failures that far apart are not
+// consecutive), or open with its cool-down a cool-down past and no test
+// running. A stale breaker is forgotten (found in review: entries that
+// lived for ever filled the table, and old failures counted toward a new
+// opening).
+func (b *breaker) stale(now time.Time, coolDown time.Duration) bool {
+	if b.testing {
+		return false
+	}
+	if b.openUntil.IsZero() {
+		return now.Sub(b.last) > coolDown
+	}
+	return now.Sub(b.openUntil) > coolDown
 }
 
 type probeKey struct{ bucket, url string }
@@ -60,6 +77,7 @@ type health struct {
 	breakers map[breakerKey]*breaker
 	probes   map[probeKey]*probe
 	stop     chan struct{} // closed by Shutdown: the probes end
+	swept    time.Time     // the last sweep of a full breaker table
 }
 
 func newHealth() *health {
@@ -94,6 +112,10 @@ func (f *Fetcher) allow(k breakerKey, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	b := h.breakers[k]
+	if b != nil && b.stale(now, f.breakerCoolDown()) {
+		delete(h.breakers, k)
+		b = nil
+	}
 	switch {
 	case b == nil || b.openUntil.IsZero():
 		return true
@@ -122,7 +144,20 @@ func (f *Fetcher) record(k breakerKey, failed bool, now time.Time) {
 		delete(h.breakers, k)
 		return
 	}
+	if b != nil && b.stale(now, f.breakerCoolDown()) {
+		b.failures, b.openUntil = 0, time.Time{}
+	}
 	if b == nil {
+		if len(h.breakers) >= maxBreakers && now.Sub(h.swept) > time.Second {
+			// At most once a second: a full table of live breakers is not
+			// walked again for each new failing origin.
+			h.swept = now
+			for key, old := range h.breakers {
+				if old.stale(now, f.breakerCoolDown()) {
+					delete(h.breakers, key)
+				}
+			}
+		}
 		if len(h.breakers) >= maxBreakers {
 			return
 		}
@@ -130,6 +165,7 @@ func (f *Fetcher) record(k breakerKey, failed bool, now time.Time) {
 		h.breakers[k] = b
 	}
 	b.failures++
+	b.last = now
 	if b.testing || b.failures >= f.breakerFailures() {
 		b.openUntil, b.testing = now.Add(f.breakerCoolDown()), false
 	}

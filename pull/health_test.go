@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -182,4 +184,68 @@ func TestAProbeThatFailsSendsFetchesToTheBackups(t *testing.T) {
 		b, err := askBody(t, f, "bkt", doc)
 		return err == nil && b == "primary"
 	}, 5*time.Second, 20*time.Millisecond)
+}
+
+// Failures a cool-down apart are not consecutive, and a full table of
+// breakers nobody asks about any more is swept for a new one (found in
+// review: entries lived for ever).
+func TestStaleBreakersAreForgotten(t *testing.T) {
+	var now atomic.Int64
+	f := healthFetcher(t, func(f *Fetcher) {
+		f.BreakerFailures, f.BreakerCoolDown = 2, 30*time.Second
+		f.testClock = func() time.Time { return time.Unix(now.Load(), 0) }
+	})
+	k := breakerKey{"bkt", "http://a.example.com"}
+	f.record(k, true, f.clock())
+	now.Add(31)
+	f.record(k, true, f.clock())
+	assert.True(t, f.allow(k, f.clock()), "two failures a cool-down apart do not open the breaker")
+	f.record(k, true, f.clock())
+	assert.False(t, f.allow(k, f.clock()), "two in a row do")
+
+	for i := range maxBreakers {
+		f.record(breakerKey{"filler", strconv.Itoa(i)}, true, f.clock())
+	}
+	now.Add(100)
+	other := breakerKey{"other", "http://b.example.com"}
+	f.record(other, true, f.clock())
+	f.record(other, true, f.clock())
+	assert.False(t, f.allow(other, f.clock()), "the stale entries were swept for another tenant's breaker")
+}
+
+// A probe that is down sends the primaries after the backups, never away:
+// when the backup fails too, the primary still answers (found in review).
+func TestADownProbeNeverFailsAFetchThePrimaryCouldServe(t *testing.T) {
+	probe, _ := countingOrigin(t, http.StatusServiceUnavailable, "")
+	primary, primaryAsked := countingOrigin(t, http.StatusOK, "primary")
+	backup, backupAsked := countingOrigin(t, http.StatusBadGateway, "down")
+	f := healthFetcher(t, func(f *Fetcher) { f.ProbeInterval = 20 * time.Millisecond })
+	doc := `{"rules":[{"mode":"fetch","resource":"*","sourceUrls":["` + primary.URL + `"],"backSourceUrls":["` + backup.URL + `"],
+		"fetch":{"probe":"` + strings.TrimPrefix(probe.URL, "http://") + `/health"}}]}`
+	require.Eventually(t, func() bool {
+		_, _ = askBody(t, f, "bkt", doc)
+		_, probes := f.Health()
+		return len(probes) == 1 && probes[0].Known && !probes[0].Up
+	}, 5*time.Second, 10*time.Millisecond, "a probe written without a scheme is asked over http")
+	before, backupBefore := primaryAsked.Load(), backupAsked.Load()
+	b, err := askBody(t, f, "bkt", doc)
+	require.NoError(t, err)
+	assert.Equal(t, "primary", b)
+	assert.Equal(t, before+1, primaryAsked.Load())
+	assert.Equal(t, backupBefore+1, backupAsked.Load(), "the backup first")
+}
+
+// A status the rule names by its code is an answer it expects: it never
+// counts toward the breaker, though a 5xx.
+func TestAListed5xxDoesNotOpenTheBreaker(t *testing.T) {
+	failing, asked := countingOrigin(t, http.StatusServiceUnavailable, "maintenance")
+	f := healthFetcher(t, func(f *Fetcher) { f.BreakerFailures = 1 })
+	doc := `{"rules":[{"mode":"fetch","resource":"*","sourceUrls":["` + failing.URL + `"],"fetch":{"passStatus":[503]}}]}`
+	for range 5 {
+		_, err := askBody(t, f, "bkt", doc)
+		var fe *FetchError
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, OutcomePassed, fe.Outcome)
+	}
+	assert.Equal(t, int64(5), asked.Load())
 }

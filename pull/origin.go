@@ -110,14 +110,13 @@ func (f *Fetcher) newTransport() *http.Transport {
 // With cond (a revalidation's validators), a 304 is an answer too.
 func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, cond http.Header, res *FetchResult) (*http.Response, error) {
 	var last string
-	lastNotFound, probeDown := false, false
+	lastNotFound := false
 	order := originOrder(d, pickRand)
 	// Where the rule names a probe URL that is down, its primaries are
-	// skipped while a backup is left to ask (health.go).
-	primaries := len(order)
-	if p := d.Policy; p != nil {
-		primaries = p.Primaries
-		probeDown = p.Probe != "" && primaries < len(order) && !f.probeUp(bucket, p.Probe, time.Now())
+	// asked after the backups (health.go): the probe steers, it never
+	// makes a fetch fail that a primary could serve (found in review).
+	if p := d.Policy; p != nil && p.Probe != "" && p.Primaries < len(order) && !f.probeUp(bucket, p.Probe, time.Now()) {
+		order = append(order[p.Primaries:len(order):len(order)], order[:p.Primaries]...)
 	}
 	for n, i := range order {
 		o := &d.Origins[i]
@@ -135,10 +134,6 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, co
 			for name, v := range cond {
 				req.Header[name] = v
 			}
-		}
-		if probeDown && n < primaries {
-			last, lastNotFound = fmt.Sprintf("%s: skipped, the rule's probe %s is down", o, d.Policy.Probe), false
-			continue
 		}
 		k := breakerKey{bucket, o.Scheme + "://" + o.Authority()}
 		if !f.allow(k, f.clock()) {
@@ -163,7 +158,7 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, co
 		if ctx.Err() != nil {
 			f.untest(k) // the fetch ended, not the origin
 		} else {
-			f.record(k, err != nil && !errors.As(err, &redirect) || status >= 500, f.clock())
+			f.record(k, err != nil && !errors.As(err, &redirect) || status >= 500 && !listsCode(d.Policy, status), f.clock())
 		}
 		res.Status = status
 		if err != nil {
@@ -176,7 +171,7 @@ func (f *Fetcher) ask(ctx context.Context, bucket string, d *mirror.Decision, co
 		case passes(d.Policy, o, status) && !(more && failsOver(d.Policy, status)):
 			// The rule hands this status on (passthrough.go), once no
 			// failover is left to try.
-			return nil, passThrough(o, resp)
+			return nil, passThrough(o, resp, f.idleTimeout())
 		case failsOver(d.Policy, status) && (more || status != http.StatusNotFound):
 			// The rule's failoverOn, or the default set (policy.go); a
 			// listed 404 moves on while another origin is left.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/mirrorkit/mirror"
 )
@@ -44,10 +45,15 @@ func passes(p *mirror.Policy, o *mirror.Origin, status int) bool {
 	return false
 }
 
-// passThrough reads the answer to hand on, and closes its body.
-func passThrough(o *mirror.Origin, resp *http.Response) *FetchError {
+// passThrough reads the answer to hand on, and closes its body. An origin
+// that stops sending it for idle is cut off as a stalled body is (found in
+// review: a read without the idle timer held the fetch's slot and its
+// clients for the whole fetch timeout).
+func passThrough(o *mirror.Origin, resp *http.Response, idle time.Duration) *FetchError {
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxPassedBody+1))
+	stall := time.AfterFunc(idle, func() { resp.Body.Close() })
+	defer stall.Stop()
+	body, err := io.ReadAll(&idleReader{r: io.LimitReader(resp.Body, MaxPassedBody+1), t: stall, idle: idle})
 	a := &PassedAnswer{Status: resp.StatusCode, Header: keptHeaders(resp.Header)}
 	if len(body) > MaxPassedBody {
 		body, a.Truncated = body[:MaxPassedBody], true
@@ -58,4 +64,19 @@ func passThrough(o *mirror.Origin, resp *http.Response) *FetchError {
 	a.Body = body
 	return &FetchError{Outcome: OutcomePassed, Passed: a,
 		Message: fmt.Sprintf("%s answered %s, which the rule passes through", o, resp.Status)}
+}
+
+// idleReader renews its timer on every read that brings bytes.
+type idleReader struct {
+	r    io.Reader
+	t    *time.Timer
+	idle time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.t.Reset(r.idle)
+	}
+	return n, err
 }

@@ -3,6 +3,7 @@ package pull
 import (
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/mirrorkit/mirror"
@@ -99,4 +100,16 @@ func failsOver(p *mirror.Policy, status int) bool {
 		listed = true
 	}
 	return !listed && defaultFailover(status)
+}
+
+// listsCode says whether the rule names status by its code in failoverOn
+// or passStatus (a class such as "5xx" does not count): such a status is
+// an answer the rule expects, never a failure of the origin's health
+// (docs/SERVING.md §3.3.1).
+func listsCode(p *mirror.Policy, status int) bool {
+	if p == nil {
+		return false
+	}
+	code := strconv.Itoa(status)
+	return slices.Contains(p.FailoverOn, code) || slices.Contains(p.PassStatus, code)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mirrorkit/mirror"
 	"github.com/stretchr/testify/assert"
@@ -175,4 +176,39 @@ func TestSignedOriginsRedirectsAreNeverFollowed(t *testing.T) {
 	var re *RedirectError
 	require.ErrorAs(t, err, &re)
 	assert.Contains(t, re.Reason, "never followed")
+}
+
+// An origin error the rule passes on is read under the idle timeout: an
+// origin that sends a byte and stalls is cut off, not waited on for the
+// whole fetch timeout (found in review).
+func TestAPassedBodyThatStallsIsCutOff(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	o := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "x")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer o.Close()
+	f := healthFetcher(t, func(f *Fetcher) { f.IdleTimeout, f.FetchTimeout = 100*time.Millisecond, time.Hour })
+	d := decideDoc(t, `{"rules":[{"mode":"fetch","resource":"*","sourceUrl":"`+o.URL+`","fetch":{"passStatus":["5xx"]}}]}`, "k")
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.ask(context.Background(), "bkt", d, nil, &FetchResult{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var fe *FetchError
+		require.ErrorAs(t, err, &fe)
+		require.NotNil(t, fe.Passed)
+		assert.True(t, fe.Passed.Truncated, "what arrived is handed on, marked short")
+		assert.Equal(t, "x", string(fe.Passed.Body))
+	case <-time.After(30 * time.Second):
+		t.Fatal("the passed body was waited on past its idle timeout")
+	}
 }

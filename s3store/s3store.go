@@ -149,6 +149,8 @@ const (
 	// S3 keeps (http.TimeFormat), verbatim: "0" and other invalid dates
 	// mean "already expired" to HTTP caches, and dirstore keeps them.
 	metaExpires = "Mirror-Expires"
+	// maxVerbatimExpires is the longest invalid Expires kept as it is.
+	maxVerbatimExpires = 64
 	// metaNoType marks an object stored without a Content-Type: S3 gives
 	// every object one (application/octet-stream), and dirstore reads
 	// such an object back without one.
@@ -348,6 +350,13 @@ func (u *upload) Commit(ctx context.Context, info pull.ObjectInfo) error {
 		if t, err := http.ParseTime(exp); err == nil && t.UTC().Format(http.TimeFormat) == exp {
 			opts.Expires = t // S3's own field, for other S3 tools
 		} else {
+			// Invalid: an HTTP cache reads any invalid Expires as "already
+			// expired", so a long one is kept as "0", which says the same
+			// in one byte: verbatim it could pass S3's 2 KiB of metadata
+			// and make the object unstorable (found in review).
+			if len(exp) > maxVerbatimExpires {
+				exp = "0"
+			}
 			opts.UserMetadata[metaExpires] = exp
 		}
 	}

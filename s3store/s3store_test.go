@@ -257,3 +257,15 @@ func TestForeignObjectsKeepTheStoresETag(t *testing.T) {
 	assert.Equal(t, strings.Trim(up.ETag, `"`), info.ETag)
 	assert.Equal(t, "5d41402abc4b2a76b9719d911017c592", info.ETag, "a single PUT's ETag is its MD5")
 }
+
+// An invalid Expires longer than any date is stored as "0" (what an HTTP
+// cache reads any invalid Expires as): kept verbatim, a 2,100-byte one
+// passed S3's 2 KiB of metadata and made the object unstorable (found in
+// review).
+func TestALongInvalidExpiresIsStoredAsExpired(t *testing.T) {
+	s := newStore(t)
+	put(t, s, "bkt", "k", "abc", "Expires: "+strings.Repeat("x", 2100))
+	_, info, err := get(t, s, "bkt", "k")
+	require.NoError(t, err)
+	assert.Equal(t, "0", info.Header.Get("Expires"))
+}
