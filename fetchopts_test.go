@@ -125,12 +125,14 @@ func TestExportOSSFetchOptions(t *testing.T) {
 	}
 	sameDecisions(t, eng, again, requestsFor(eng), true)
 
-	// A probe without its scheme is a native one, not an OSS one.
+	// A probe without its scheme is asked over http, as a sourceUrl
+	// would be: OSS is given the URL with its scheme written out.
 	eng, err = Load([]byte(`{"rules": [{"mode": "fetch", "match": {"prefix": "a/", "methods": ["GET"]},
 		"sourceUrls": ["https://o.example.com/"], "fetch": {"probe": "probe.example.com/up"}}]}`), FormatNative)
 	require.NoError(t, err)
-	_, err = eng.Export(FormatOSS)
-	assert.EqualError(t, err, "rules[0].fetch.probe: Aliyun OSS takes a probe URL that starts with http:// or https:// (MirrorURLProbe): write its scheme")
+	out, err = eng.Export(FormatOSS)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "<MirrorURLProbe>http://probe.example.com/up</MirrorURLProbe>")
 }
 
 // Every other format refuses what it can not say, each option at its own

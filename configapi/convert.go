@@ -24,7 +24,7 @@ func (h *Handler) get(r *http.Request, bucket string, api *api) (doc []byte, e *
 		return nil, nil, err
 	case !ok:
 		return nil, httpapi.Fail(httpapi.NoSuchConfiguration, api.none), nil
-	case format == api.format:
+	case format == api.format && inWireForm(api, doc):
 		return doc, nil, nil
 	}
 	eng, err := h.Registry.Engine(r.Context(), bucket)
@@ -58,4 +58,21 @@ func ownerName(f mirror.Format) string {
 		}
 	}
 	return "the -bucket flag (format " + string(f) + ")"
+}
+
+// inWireForm says whether a stored document is in the syntax api's
+// clients read (JSON or XML): an S3 document stored from `aws s3api`'s
+// JSON by -bucket is answered through S3's XML API converted, not as it
+// was put (the SDK would read JSON as an empty configuration).
+func inWireForm(api *api, doc []byte) bool {
+	for _, c := range doc {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[':
+			return api.jsonBody
+		}
+		return !api.jsonBody
+	}
+	return true
 }

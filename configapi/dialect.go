@@ -26,6 +26,9 @@ type api struct {
 	// request is signed in its scheme; nil for the API that takes the
 	// rest.
 	claims func(r *http.Request) bool
+	// docType is the Content-Type of the documents a GET answers with
+	// ("": the dialect's, which its error bodies have too).
+	docType string
 	// jsonBody: documents are JSON (the body is checked to be JSON before
 	// it is compiled, for the API's MalformedJSON); else XML.
 	jsonBody bool

@@ -159,7 +159,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 		case e != nil:
 			rp.Fail(e)
 		default:
-			w.Header().Set("Content-Type", api.dialect.ContentType)
+			ct := api.docType
+			if ct == "" {
+				ct = api.dialect.ContentType
+			}
+			w.Header().Set("Content-Type", ct)
 			w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write(doc)

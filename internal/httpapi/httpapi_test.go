@@ -15,7 +15,7 @@ import (
 // Every dialect's table names every failure: a failure added without a
 // row would otherwise answer 0 with no code.
 func TestEveryTableNamesEveryFailure(t *testing.T) {
-	for _, d := range []*Dialect{Gateway, BOS, QingStor, S3} {
+	for _, d := range []*Dialect{Gateway, OSS, BOS, QingStor, S3, TOS, COS, OBS, S3Website} {
 		for f := Failure(0); f < numFailures; f++ {
 			a := d.Answer(f)
 			assert.GreaterOrEqual(t, a.Status, 400, "%s failure %d", d.Name, f)

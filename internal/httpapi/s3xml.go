@@ -29,3 +29,19 @@ var S3 = &Dialect{
 		MirrorFailed: {http.StatusServiceUnavailable, "MirrorFailed"},
 	}),
 }
+
+// S3Website is S3's dialect for PutBucketWebsite, GetBucketWebsite and
+// DeleteBucketWebsite: S3's, with the two codes S3 gives there that its
+// other answers do not: NoSuchWebsiteConfiguration for a bucket without
+// one, and RequestTimeTooSkewed for a header signature whose time is more
+// than MaxClockSkew off (aws-sdk-go-v2 corrects its clock and retries on
+// that code, never on RequestExpired).
+var S3Website = &Dialect{
+	Name: "s3-website", RequestIDHeader: S3.RequestIDHeader, ContentType: S3.ContentType, body: S3.body,
+	table: func() [numFailures]Answer {
+		t := S3.table
+		t[NoSuchConfiguration] = Answer{http.StatusNotFound, "NoSuchWebsiteConfiguration"}
+		t[RequestExpired] = Answer{http.StatusForbidden, "RequestTimeTooSkewed"}
+		return t
+	}(),
+}
