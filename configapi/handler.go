@@ -195,11 +195,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 // URL: a URL lives for days, longer than the replay window, and would
 // have no signature here to be remembered by (docs/SERVING.md §4.3).
 func (h *Handler) writeOnce(w http.ResponseWriter, r *http.Request, rp *httpapi.Reply, what []byte, write func() bool) {
-	sig := r.Header.Get("Authorization")
-	if sig == "" || signature.Presigned(r) {
+	auth := r.Header.Get("Authorization")
+	if auth == "" || signature.Presigned(r) {
 		rp.Failf(httpapi.AccessDenied, "a configuration is written by a request signed in its Authorization header, never by a presigned URL")
 		return
 	}
+	// The signature's value, however the header spells it (found in
+	// review: keyed on the header's text, a re-spelled capture was a new
+	// write).
+	sig := httpapi.ReplayKey(auth)
 	done, e := h.seen.Replay(sig, r.Method, what, h.now())
 	switch {
 	case e != nil:

@@ -49,7 +49,9 @@ func verifyOBS(r *http.Request, secret func(string) (string, bool), now time.Tim
 // "/" with a Host outside -domain has no bucket, and "/B" with a Host
 // under it names "HOSTBUCKET/B".
 func obsHostBucket(r *http.Request) string {
-	if r.URL.Path != "/" {
+	if r.URL.Path != "/" && r.URL.Path != "" {
+		// "" is "/" too: an absolute-form request line with no path
+		// (found in review: it signed no bucket at all).
 		return ""
 	}
 	host := r.Host

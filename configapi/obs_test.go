@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -356,4 +357,15 @@ func TestOBSReadsWhatAnotherAPIPut(t *testing.T) {
 	doc := obsStored(t, c, tap, "plain")
 	assert.Contains(t, doc, `"http://bucket1.xxx.yyy.com"`)
 	assert.Contains(t, doc, `"objectKeyPrefixEquals": "video/"`)
+}
+
+// A request line without a path (absolute form, "http://b.gw.test?…")
+// names its bucket in the Host, as "/" does: the bucket is signed (found
+// in review: it signed none, and one signature read two buckets).
+func TestOBSEmptyPathSignsTheHostsBucket(t *testing.T) {
+	r := httptest.NewRequest("GET", "http://bucket-one.gw.test/?mirrorBackToSource", nil)
+	r.URL.Path = ""
+	assert.Equal(t, "bucket-one", obsHostBucket(r))
+	r.URL.Path = "/"
+	assert.Equal(t, "bucket-one", obsHostBucket(r))
 }

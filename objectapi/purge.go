@@ -161,7 +161,7 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, e *httpa
 	if crcOnly {
 		// The same purge sent again purges again, which is harmless; a
 		// captured signature with another body is refused.
-		if _, fail := h.seen.Replay(r.Header.Get("Authorization"), r.Method, body, time.Now()); fail != nil {
+		if _, fail := h.seen.Replay(httpapi.ReplayKey(r.Header.Get("Authorization")), r.Method, body, time.Now()); fail != nil {
 			e.Fail(fail)
 			return
 		}

@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
 	"sync"
 	"time"
 )
@@ -79,4 +82,41 @@ func (s *SeenWrites) Forget(sig string) {
 	s.mu.Lock()
 	delete(s.seen, sig)
 	s.mu.Unlock()
+}
+
+// ReplayKey is what a write signed in its Authorization header is
+// remembered by: the signature value itself (docs/SERVING.md §4.3), so
+// that a captured header spelled another way (its fields reordered or
+// re-spaced, OBS's "OBS AK:SIG" given as "AWS AK:SIG", hex in another
+// case) is the same write (found in review: the raw header text let one
+// capture become many). The value is "Signature=" (SigV4, TOS, OSS V4),
+// "q-signature=" (COS), the last "/" segment (BCE) or the text after the
+// last ":" (OSS V1, OBS, QingStor), decoded from hex or base64 when it is
+// either: a verifier that took the request compared exactly that value.
+func ReplayKey(auth string) string {
+	var v string
+	switch {
+	case strings.Contains(auth, "Signature="):
+		_, v, _ = strings.Cut(auth[strings.LastIndex(auth, "Signature="):], "=")
+		v, _, _ = strings.Cut(v, ",")
+	case strings.Contains(auth, "q-signature="):
+		_, v, _ = strings.Cut(auth[strings.LastIndex(auth, "q-signature="):], "=")
+		v, _, _ = strings.Cut(v, "&")
+	case strings.HasPrefix(strings.ToLower(auth), "bce-auth-v1/"):
+		v = auth[strings.LastIndexByte(auth, '/')+1:]
+	case strings.Contains(auth, ":"):
+		v = auth[strings.LastIndexByte(auth, ':')+1:]
+	default:
+		return "raw:" + auth
+	}
+	v = strings.TrimSpace(v)
+	if b, err := hex.DecodeString(v); err == nil && len(b) > 0 {
+		return "sig:" + hex.EncodeToString(b)
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil && len(b) > 0 {
+			return "sig:" + hex.EncodeToString(b)
+		}
+	}
+	return "raw:" + v
 }
