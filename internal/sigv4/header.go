@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mirrorkit/mirror/internal/httpapi"
+	"github.com/mirrorkit/mirror/internal/sigtext"
 )
 
 // timeFormat is X-Amz-Date's, and the string to sign's; dateFormat is
@@ -144,30 +145,8 @@ func parseSignedHeaders(text, need string) ([]string, string) {
 	return names, ""
 }
 
-// validHeaderName is a lower-case HTTP token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
+// validHeaderName is a lower-case HTTP token (internal/sigtext).
+var validHeaderName = sigtext.HeaderName
 
-// isHex64 says whether s is 64 lower-case hex digits: a signature, or a
-// SHA-256.
-func isHex64(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+// isHex64: 64 lower-case hex digits (internal/sigtext).
+var isHex64 = sigtext.Hex64

@@ -2,10 +2,10 @@ package sigv4
 
 import (
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/mirrorkit/mirror/internal/httpapi"
+	"github.com/mirrorkit/mirror/internal/sigtext"
 )
 
 // fromQuery reads a presigned URL's X-Amz-* parameters, each exactly once.
@@ -48,17 +48,6 @@ func fromQuery(q url.Values) (claim, *httpapi.Error) {
 	return c, nil
 }
 
-// parseExpires reads X-Amz-Expires: decimal digits only, 1 to MaxExpires
-// in seconds.
-func parseExpires(s string) (int, bool) {
-	if len(s) > 7 {
-		return 0, false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil && n >= 1 && n <= int(MaxExpires/time.Second)
-}
+// parseExpires reads the expiry of a presigned URL: 1 to MaxExpires
+// seconds (internal/sigtext).
+func parseExpires(s string) (int, bool) { return sigtext.Expires(s, MaxExpires) }

@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/mirrorkit/mirror/internal/httpapi"
+	"github.com/mirrorkit/mirror/internal/sigtext"
 )
 
 // Algorithm is the one algorithm accepted: the Authorization header's
@@ -232,25 +233,9 @@ type claim struct {
 	expires       time.Duration
 }
 
-// inWindow checks the claim's time against now: the header form's may be
-// httpapi.MaxClockSkew either side; a presigned URL is good from its time
-// less the skew until its time + X-Tos-Expires.
+// inWindow checks the claim's time against now (internal/sigtext).
 func (c *claim) inWindow(now time.Time) *httpapi.Error {
-	notBefore, notAfter := c.stamp.Add(-httpapi.MaxClockSkew), c.stamp.Add(httpapi.MaxClockSkew)
-	if c.presigned {
-		notAfter = c.stamp.Add(c.expires)
-	}
-	switch {
-	case now.Before(notBefore):
-		return httpapi.Fail(httpapi.RequestExpired, "the request is not yet valid: it was signed at "+
-			c.stamp.Format(timeFormat)+", more than 15 minutes ahead of the gateway's clock")
-	case now.After(notAfter) && c.presigned:
-		return httpapi.Fail(httpapi.RequestExpired, "the presigned URL has expired: it was good until "+notAfter.Format(timeFormat))
-	case now.After(notAfter):
-		return httpapi.Fail(httpapi.RequestExpired, "the request time "+c.stamp.Format(timeFormat)+
-			" is more than 15 minutes from the gateway's clock")
-	}
-	return nil
+	return sigtext.Window(c.stamp, c.presigned, c.expires, now)
 }
 
 // fromHeader reads "TOS4-HMAC-SHA256 Credential=AK/DATE/REGION/tos/request,
@@ -475,20 +460,9 @@ func parseStamp(s string) (time.Time, error) {
 // format writes it.
 var errNotCanonical = errors.New("not in canonical form")
 
-// parseExpires reads X-Tos-Expires: decimal digits only, 1 to MaxExpires
-// in seconds.
-func parseExpires(s string) (int, bool) {
-	if s == "" || len(s) > 7 {
-		return 0, false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil && n >= 1 && n <= int(MaxExpires/time.Second)
-}
+// parseExpires reads the expiry of a presigned URL: 1 to MaxExpires
+// seconds (internal/sigtext).
+func parseExpires(s string) (int, bool) { return sigtext.Expires(s, MaxExpires) }
 
 // isPresignParam says whether a query name, in any case, is one only a
 // presigned URL carries: a name spelt otherwise than TOS spells it then
@@ -499,32 +473,11 @@ func isPresignParam(name string) bool {
 		strings.EqualFold(name, qSignature)
 }
 
-// validHeaderName is a lower-case HTTP token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
+// validHeaderName is a lower-case HTTP token (internal/sigtext).
+var validHeaderName = sigtext.HeaderName
 
-// isHex64 says whether s is 64 lower-case hex digits.
-func isHex64(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+// isHex64: 64 lower-case hex digits (internal/sigtext).
+var isHex64 = sigtext.Hex64
 
 // malformed is the failure of a signature that does not parse.
 func malformed(why string) *httpapi.Error {
