@@ -6,6 +6,7 @@
 package sigtext
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -82,4 +83,59 @@ func Window(stamp time.Time, presigned bool, expires time.Duration, now time.Tim
 			" is more than 15 minutes from the gateway's clock")
 	}
 	return nil
+}
+
+// Quote quotes a client's text for a message, at most 32 bytes of it.
+func Quote(s string) string {
+	const max = 32
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return strconv.QuoteToASCII(s)
+}
+
+// errNotCanonical is a time that parses but is not written as its format
+// writes it.
+var errNotCanonical = errors.New("not in canonical form")
+
+// Stamp reads X-Amz-Date or X-Tos-Date exactly: the string to sign
+// repeats the time, and a loose reading would sign another text than the
+// client's.
+func Stamp(s string) (time.Time, error) {
+	t, err := time.Parse(TimeFormat, s)
+	if err == nil && t.Format(TimeFormat) != s {
+		err = errNotCanonical
+	}
+	return t, err
+}
+
+// SignedHeaders reads SignedHeaders: lower-case names, sorted, each once,
+// as every signer writes them (the canonical request lists the headers in
+// this order, so a list out of order could not have been signed by a
+// conforming client). host must be among them: it is what binds a
+// virtual-host request to its bucket. So must need, the header the time
+// came from, when not "". The second result says what is wrong.
+func SignedHeaders(text, need string) ([]string, string) {
+	if text == "" {
+		return nil, "SignedHeaders is empty"
+	}
+	names := strings.Split(text, ";")
+	hasHost, hasNeed := false, need == ""
+	for i, name := range names {
+		if !HeaderName(name) {
+			return nil, "SignedHeaders has " + Quote(name) + ", not a lower-case header name"
+		}
+		if i > 0 && names[i-1] >= name {
+			return nil, "SignedHeaders is not sorted, each name once"
+		}
+		hasHost = hasHost || name == "host"
+		hasNeed = hasNeed || name == need
+	}
+	if !hasHost {
+		return nil, "host must be a signed header"
+	}
+	if !hasNeed {
+		return nil, need + " must be a signed header"
+	}
+	return names, ""
 }

@@ -1,10 +1,8 @@
 package sigv4
 
 import (
-	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/mirrorkit/mirror/internal/httpapi"
 	"github.com/mirrorkit/mirror/internal/sigtext"
@@ -100,53 +98,11 @@ func fromHeader(r *http.Request, auth string) (claim, *httpapi.Error) {
 	return c, nil
 }
 
-// errNotCanonical is a time that parses but is not written as its format
-// writes it.
-var errNotCanonical = errors.New("not in canonical form")
+// parseStamp reads the request's time exactly (internal/sigtext).
+var parseStamp = sigtext.Stamp
 
-// parseStamp reads X-Amz-Date, exactly: the string to sign repeats the
-// time, and a loose reading would sign another text than the client's.
-func parseStamp(s string) (time.Time, error) {
-	t, err := time.Parse(timeFormat, s)
-	if err == nil && t.Format(timeFormat) != s {
-		err = errNotCanonical
-	}
-	return t, err
-}
-
-// parseSignedHeaders reads SignedHeaders: lower-case names, sorted, each
-// once, as every signer writes them (the canonical request lists the
-// headers in this order, so a list out of order could not have been
-// signed by a conforming client). host must be among them, as S3
-// requires: it is what binds a virtual-host request to its bucket. So must
-// need, the header the time came from.
-func parseSignedHeaders(text, need string) ([]string, string) {
-	if text == "" {
-		return nil, "SignedHeaders is empty"
-	}
-	names := strings.Split(text, ";")
-	hasHost, hasNeed := false, need == ""
-	for i, name := range names {
-		if !validHeaderName(name) {
-			return nil, "SignedHeaders has " + quote(name) + ", not a lower-case header name"
-		}
-		if i > 0 && names[i-1] >= name {
-			return nil, "SignedHeaders is not sorted, each name once"
-		}
-		hasHost = hasHost || name == "host"
-		hasNeed = hasNeed || name == need
-	}
-	if !hasHost {
-		return nil, "host must be a signed header"
-	}
-	if !hasNeed {
-		return nil, need + " must be a signed header"
-	}
-	return names, ""
-}
-
-// validHeaderName is a lower-case HTTP token (internal/sigtext).
-var validHeaderName = sigtext.HeaderName
+// parseSignedHeaders reads SignedHeaders (internal/sigtext).
+var parseSignedHeaders = sigtext.SignedHeaders
 
 // isHex64: 64 lower-case hex digits (internal/sigtext).
 var isHex64 = sigtext.Hex64

@@ -1,8 +1,9 @@
 package sigv4
 
 import (
-	"strconv"
 	"strings"
+
+	"github.com/mirrorkit/mirror/internal/sigtext"
 )
 
 // scope is a credential: ACCESS-KEY/DATE/REGION/s3/aws4_request.
@@ -44,12 +45,5 @@ func parseScope(credential, day string) (scope, string) {
 	return s, ""
 }
 
-// quote shows a client's text in a message, cut short: a message never
-// grows with hostile input.
-func quote(s string) string {
-	const max = 32
-	if len(s) > max {
-		s = s[:max] + "..."
-	}
-	return strconv.QuoteToASCII(s)
-}
+// quote quotes a client's text for a message (internal/sigtext).
+var quote = sigtext.Quote

@@ -29,10 +29,8 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -399,34 +397,8 @@ func (c *claim) parseScope(credential string) string {
 	return ""
 }
 
-// parseSignedHeaders reads SignedHeaders: lower-case names, sorted, each
-// once, as the SDK writes them; host among them (it binds a virtual-host
-// request to its bucket), and need (the header the time came from) when
-// not "".
-func parseSignedHeaders(text, need string) ([]string, string) {
-	if text == "" {
-		return nil, "SignedHeaders is empty"
-	}
-	names := strings.Split(text, ";")
-	hasHost, hasNeed := false, need == ""
-	for i, name := range names {
-		if !validHeaderName(name) {
-			return nil, "SignedHeaders has " + quote(name) + ", not a lower-case header name"
-		}
-		if i > 0 && names[i-1] >= name {
-			return nil, "SignedHeaders is not sorted, each name once"
-		}
-		hasHost = hasHost || name == "host"
-		hasNeed = hasNeed || name == need
-	}
-	if !hasHost {
-		return nil, "host must be a signed header"
-	}
-	if !hasNeed {
-		return nil, need + " must be a signed header"
-	}
-	return names, ""
-}
+// parseSignedHeaders reads SignedHeaders (internal/sigtext).
+var parseSignedHeaders = sigtext.SignedHeaders
 
 // signature is the hex signature of a canonical request under secret,
 // within c's scope and at c's time.
@@ -446,19 +418,8 @@ func hmacSHA256(key []byte, msg string) []byte {
 	return m.Sum(nil)
 }
 
-// parseStamp reads X-Tos-Date exactly: the string to sign repeats the
-// time, and a loose reading would sign another text than the client's.
-func parseStamp(s string) (time.Time, error) {
-	t, err := time.Parse(timeFormat, s)
-	if err == nil && t.Format(timeFormat) != s {
-		err = errNotCanonical
-	}
-	return t, err
-}
-
-// errNotCanonical is a time that parses but is not written as its
-// format writes it.
-var errNotCanonical = errors.New("not in canonical form")
+// parseStamp reads the request's time exactly (internal/sigtext).
+var parseStamp = sigtext.Stamp
 
 // parseExpires reads the expiry of a presigned URL: 1 to MaxExpires
 // seconds (internal/sigtext).
@@ -473,9 +434,6 @@ func isPresignParam(name string) bool {
 		strings.EqualFold(name, qSignature)
 }
 
-// validHeaderName is a lower-case HTTP token (internal/sigtext).
-var validHeaderName = sigtext.HeaderName
-
 // isHex64: 64 lower-case hex digits (internal/sigtext).
 var isHex64 = sigtext.Hex64
 
@@ -484,11 +442,5 @@ func malformed(why string) *httpapi.Error {
 	return httpapi.Fail(httpapi.MalformedAuthorization, "the TOS signature is invalid: "+why)
 }
 
-// quote shows a client's text in a message, cut short.
-func quote(s string) string {
-	const max = 32
-	if len(s) > max {
-		s = s[:max] + "..."
-	}
-	return strconv.QuoteToASCII(s)
-}
+// quote quotes a client's text for a message (internal/sigtext).
+var quote = sigtext.Quote
