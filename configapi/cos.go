@@ -29,7 +29,7 @@ import (
 var cosAPI = &api{
 	format: mirror.FormatCOS, dialect: httpapi.COS, virtualHost: true,
 	name: "COS PutBucketOrigin", subresource: "origin",
-	verify: cossig.Verify, bodyCovered: cosBodyCovered, digests: cosDigests, checkBody: cosXML,
+	verify: cossig.Verify, digests: cosDigests, checkBody: cosXML,
 	what: "an origin configuration", none: "the specified bucket does not have an origin configuration", resource: "origin",
 }
 

@@ -32,10 +32,6 @@ type api struct {
 	// jsonBody: documents are JSON (the body is checked to be JSON before
 	// it is compiled, for the API's MalformedJSON); else XML.
 	jsonBody bool
-	// bodyCovered, when set, says whether a PUT's signature covers its
-	// body (docs/SERVING.md §4.3): a body it does not cover is held to the
-	// replay rule alone. nil with signsBody: bodySigned decides.
-	bodyCovered func(r *http.Request) bool
 	// digests checks the body against digests the request carries beyond
 	// Content-MD5 and x-bce-content-sha256 (x-amz-content-sha256, …);
 	// nil: none.
@@ -45,7 +41,9 @@ type api struct {
 	verify      func(r *http.Request, secret func(string) (string, bool), now time.Time) (string, *httpapi.Error)
 	checkBody   func(body []byte) *httpapi.Error // nil: none
 	// signsBody: the signature can cover a body, and a PUT must have it
-	// do so (bodySigned).
+	// do so (bodySigned). An API whose SDK may leave the body uncovered
+	// holds such a PUT to the replay rule alone (docs/SERVING.md §4.3),
+	// and its digests refuse what it must refuse.
 	signsBody bool
 	// what names a configuration, none says there is none, resource is
 	// the query parameter, in messages.

@@ -120,7 +120,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, api *api) {
 	}
 	switch r.Method {
 	case http.MethodPut:
-		if api.signsBody && api.bodyCovered == nil {
+		if api.signsBody {
 			if e := bodySigned(r); e != nil {
 				rp.Fail(e)
 				return

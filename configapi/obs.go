@@ -27,8 +27,8 @@ import (
 var obsAPI = &api{
 	format: mirror.FormatOBS, dialect: httpapi.OBS, virtualHost: true,
 	name: "OBS SetBucketMirrorBackToSource", subresource: "mirrorBackToSource", jsonBody: true, docType: "application/json",
-	verify: verifyOBS, bodyCovered: obsBodyCovered,
-	what: "a mirror back-to-source configuration", none: "the bucket has no mirror back-to-source rules",
+	verify: verifyOBS,
+	what:   "a mirror back-to-source configuration", none: "the bucket has no mirror back-to-source rules",
 	resource: "mirrorBackToSource",
 }
 
@@ -64,8 +64,3 @@ func obsHostBucket(r *http.Request) string {
 	}
 	return label
 }
-
-// obsBodyCovered says whether a PUT's signature covers its body: the
-// signature always covers Content-MD5 when it is sent, and the handler
-// holds the body to it.
-func obsBodyCovered(r *http.Request) bool { return r.Header.Get("Content-Md5") != "" }

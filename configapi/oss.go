@@ -29,10 +29,9 @@ import (
 var ossAPI = &api{
 	format: mirror.FormatOSS, dialect: httpapi.OSS, virtualHost: true,
 	name: "OSS PutBucketWebsite", subresource: "website", claims: osssig.Claims,
-	verify:      ossVerify,
-	bodyCovered: func(r *http.Request) bool { return r.Header.Get("Content-Md5") != "" },
-	checkBody:   ossWellFormed,
-	what:        "a website configuration", none: "the bucket has no website configuration", resource: "website",
+	verify:    ossVerify,
+	checkBody: ossWellFormed,
+	what:      "a website configuration", none: "the bucket has no website configuration", resource: "website",
 }
 
 // ossVerify checks an OSS signature whose resource is the bucket the

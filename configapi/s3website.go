@@ -38,7 +38,7 @@ import (
 var s3WebsiteAPI = &api{
 	format: mirror.FormatS3, dialect: httpapi.S3Website, virtualHost: true,
 	name: "S3 PutBucketWebsite", subresource: "website",
-	verify: verifyS3, bodyCovered: s3BodyCovered, digests: s3Digests, checkBody: s3WebsiteXML,
+	verify: verifyS3, digests: s3Digests, checkBody: s3WebsiteXML,
 	what: "a website configuration", none: "the specified bucket does not have a website configuration", resource: "website",
 }
 

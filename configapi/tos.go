@@ -26,7 +26,7 @@ import (
 // client that sends X-Tos-Content-Sha256 has its body held to it.
 var tosAPI = &api{
 	format: mirror.FormatTOS, dialect: httpapi.TOS, virtualHost: true,
-	verify: tossig.Verify, claims: tosClaims, bodyCovered: tossig.CoversBody, digests: tosDigest,
+	verify: tossig.Verify, claims: tosClaims, digests: tosDigest,
 	name: "TOS PutBucketMirrorBack", subresource: "mirror", jsonBody: true,
 	what: "a mirror configuration", none: "the bucket has no mirror configuration", resource: "mirror",
 }
