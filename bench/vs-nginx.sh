@@ -49,6 +49,8 @@
 #                       starts requests for (QUICK=1: 1); 4, not 5, keeps
 #                       a full run near 20 minutes on 2 cores
 #   SIZES="4k 1m 16m 64m"  the sizes run (16m is the stampede)
+#   WORKLOADS=          only these workloads (names as below, e.g.
+#                       "hit-4k-c64 cold-1m-c1"); empty: every one SIZES picks
 #   QUICK=1             one round, small counts: to test this script
 #   STAMPEDE_CLIENTS=500
 #   MAX_RERUNS=ROUNDS   at most this many discarded rounds are rerun
@@ -72,6 +74,7 @@ fi
 ROUNDS=${ROUNDS:-6}
 DURATION=${DURATION:-4}
 SIZES=${SIZES:-"4k 1m 16m 64m"}
+WORKLOADS=${WORKLOADS:-}
 STAMPEDE_CLIENTS=${STAMPEDE_CLIENTS:-500}
 MAX_RERUNS=${MAX_RERUNS:-$ROUNDS}
 QUIET_WAIT=${QUIET_WAIT:-600}
@@ -380,7 +383,12 @@ workloads=()
 for s in 4k 1m 64m; do has_size "$s" && workloads+=("cold-$s-c1" "cold-$s-c16"); done
 for s in 4k 1m; do has_size "$s" && workloads+=("hit-$s-c1" "hit-$s-c16" "hit-$s-c64"); done
 has_size 16m && workloads+=("stampede-16m-c$STAMPEDE_CLIENTS")
-[ ${#workloads[@]} -gt 0 ] || die "SIZES=\"$SIZES\" selects no workload"
+if [ -n "$WORKLOADS" ]; then
+  picked=()
+  for w in "${workloads[@]}"; do [[ " $WORKLOADS " == *" $w "* ]] && picked+=("$w"); done
+  workloads=("${picked[@]}")
+fi
+[ ${#workloads[@]} -gt 0 ] || die "SIZES=\"$SIZES\" WORKLOADS=\"$WORKLOADS\" select no workload"
 
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -393,7 +401,7 @@ has_size 16m && workloads+=("stampede-16m-c$STAMPEDE_CLIENTS")
   echo "nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //')"
   echo "wrk: $(wrk -v 2>&1 | head -n1 | awk '{print $2}')"
   echo "go: $(go version | awk '{print $3}')"
-  echo "settings: ROUNDS=$ROUNDS DURATION=${DURATION}s SIZES=\"$SIZES\" QUICK=$QUICK STAMPEDE_CLIENTS=$STAMPEDE_CLIENTS MIRROR_FLAGS=\"$MIRROR_FLAGS\""
+  echo "settings: ROUNDS=$ROUNDS DURATION=${DURATION}s SIZES=\"$SIZES\" WORKLOADS=\"$WORKLOADS\" QUICK=$QUICK STAMPEDE_CLIENTS=$STAMPEDE_CLIENTS MIRROR_FLAGS=\"$MIRROR_FLAGS\""
 } >"$RESULTS_DIR/machine.txt"
 cat "$RESULTS_DIR/machine.txt" >&2
 log "results in $RESULTS_DIR; the machine is shared and noisy: read medians and spreads"

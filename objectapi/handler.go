@@ -395,9 +395,9 @@ func (h *Handler) serveObject(w http.ResponseWriter, r *http.Request, obj pull.O
 		http.Error(w, "416 requested range not satisfiable", http.StatusRequestedRangeNotSatisfiable)
 		return
 	}
-	if info.Size <= holdMax {
-		defer httpapi.Hold(w, r)()
-	}
+	// Held: a small answer leaves in one write; a larger one's headers go
+	// out with the first bytes of its file (httpapi.Hold).
+	defer httpapi.Hold(w, r)()
 	http.ServeContent(&progressWriter{w, http.NewResponseController(w), h.progressTimeout()}, r, "", info.LastModified, obj)
 }
 
@@ -768,8 +768,11 @@ func (h *Handler) streamFile(w http.ResponseWriter, r *http.Request, e *httpapi.
 				h.streamFailed(w, e, bucket, key, err)
 				return
 			}
-			// The headers go alone: net/http would otherwise copy the
-			// first 512 bytes itself before it hands the rest over.
+			// The headers are flushed before the first piece (net/http
+			// would otherwise copy its first 512 bytes itself before it
+			// hands the rest over), held, to leave with the piece's first
+			// segment (httpapi.Hold).
+			defer httpapi.Hold(w, r)()
 			w.WriteHeader(status)
 			if rc.Flush() != nil {
 				return

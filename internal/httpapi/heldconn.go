@@ -114,10 +114,18 @@ func (c *heldConn) release() {
 // connection: net/http was told those bytes were written, and only a
 // closed connection keeps the client from waiting for them.
 func (c *heldConn) flushLocked() error {
+	return c.flushWith(func(conn net.Conn, b []byte) error {
+		_, err := conn.Write(b)
+		return err
+	})
+}
+
+// flushWith is flushLocked writing with write.
+func (c *heldConn) flushWith(write func(net.Conn, []byte) error) error {
 	if len(c.held) == 0 {
 		return nil
 	}
-	_, err := c.Conn.Write(c.held)
+	err := write(c.Conn, c.held)
 	if cap(c.held) <= 2*maxHeld {
 		b := c.held[:0]
 		heldBufs.Put(&b)
@@ -132,11 +140,16 @@ func (c *heldConn) flushLocked() error {
 
 // ReadFrom lets net/http send files with sendfile(2) as it does on a bare
 // *net.TCPConn, after what is held.
+//
+// What is held (an answer's headers) goes out marked as having more to
+// follow (MSG_MORE, as nginx's tcp_nopush corks them), so that the kernel
+// sends it in the file's first segment instead of a segment of its own,
+// which would wake the client once more.
 func (c *heldConn) ReadFrom(r io.Reader) (int64, error) {
 	c.mu.Lock()
 	err := c.failed
-	if err == nil {
-		err = c.flushLocked()
+	if err == nil && len(c.held) > 0 {
+		err = c.flushWith(writeMore)
 	}
 	c.mu.Unlock()
 	if err != nil {
