@@ -1,6 +1,7 @@
 package dirstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -47,13 +48,26 @@ func (r *readPath) close() {
 // another key.
 //
 // Its metadata comes from the cache when the file is one Open decoded
-// before (metaCache): then a hit costs an openat and an fstat.
+// before (metaCache): then a hit costs an fstatat, an openat and an fstat,
+// or only the fstatat for an object small enough that the cache holds its
+// bytes.
 func (s *Store) Open(_ context.Context, bucket, key string) (pull.Object, error) {
 	dir, name, err := objectPath(bucket, key)
 	if err != nil {
 		return nil, err
 	}
 	now := time.Now() // before the fstat: see cacheable
+	// A small object whose bytes the cache holds is served from them: its
+	// identity, from one fstatat, says the file is the one they were read
+	// from (see "The metadata cache").
+	id, err := s.statObject(dir, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s/%s", pull.ErrNotFound, bucket, key)
+	}
+	if e := s.rd.meta.get(id); err == nil && e != nil && e.body != nil && e.key == key {
+		s.space.used(name) // evict.go: a hit is a use
+		return &memObject{Reader: bytes.NewReader(e.body), info: e.info}, nil
+	}
 	f, id, err := s.openObject(dir, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s/%s", pull.ErrNotFound, bucket, key)
@@ -95,6 +109,15 @@ func (r *readPath) decode(f *os.File, id fileID, now time.Time) (*metaEntry, err
 		e.info.Header[k] = slices.Clip(v)
 	}
 	if cacheable(id, now) {
+		if e.info.Size <= bodyCacheMax {
+			// A small object's bytes are kept with its metadata: read
+			// here whole, they are checked as the trailer is, against the
+			// size the trailer gives.
+			body := make([]byte, e.info.Size)
+			if n, err := f.ReadAt(body, 0); n == len(body) && (err == nil || err == io.EOF) {
+				e.body = body
+			}
+		}
 		r.meta.put(id, e)
 	}
 	return e, nil
@@ -159,6 +182,15 @@ type dirObject struct {
 	// file: its Header is read, never changed.
 	info pull.ObjectInfo
 }
+
+// memObject is a small object served from the bytes the cache holds.
+type memObject struct {
+	*bytes.Reader
+	info pull.ObjectInfo
+}
+
+func (o *memObject) Info() pull.ObjectInfo { return o.info }
+func (o *memObject) Close() error          { return nil }
 
 func (o *dirObject) Info() pull.ObjectInfo          { return o.info }
 func (o *dirObject) Close() error                   { return o.f.Close() }
@@ -250,14 +282,22 @@ type fileID struct {
 	known        bool
 }
 
-// metaEntry is what a decoded trailer holds.
+// metaEntry is what a decoded trailer holds, and a small object's bytes.
 type metaEntry struct {
 	key  string
 	info pull.ObjectInfo
+	body []byte // the object's bytes, when at most bodyCacheMax of them
 }
 
+// bodyCacheMax is the largest object whose bytes the cache keeps: a hit
+// of one is an fstatat and a copy from memory, where it would be an
+// openat, an fstat, a pread and a close (issue 18). 16 KiB keeps a full
+// cache of such objects within its byte bound, and far from a size whose
+// copy would cost more than its system calls.
+const bodyCacheMax = 16 << 10
+
 func (e *metaEntry) cost() int {
-	n := metaEntryOverhead + len(e.key) + len(e.info.ETag) + len(e.info.StorageClass) + len(e.info.OriginETag) + len(e.info.Origin)
+	n := metaEntryOverhead + len(e.key) + len(e.body) + len(e.info.ETag) + len(e.info.StorageClass) + len(e.info.OriginETag) + len(e.info.Origin)
 	for k, v := range e.info.Header {
 		n += len(k)
 		for _, s := range v {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,8 +71,8 @@ func TestAHitDecodesNoMetadata(t *testing.T) {
 	assert.Equal(t, int64(1), s.rd.decodes.Load(), "one decode for 100 opens")
 	assert.Equal(t, 1, s.rd.meta.len())
 
-	// What a hit allocates: its path, the name openat is given, the
-	// os.File (two) and the object; no metadata.
+	// What a hit allocates: its path, the name fstatat is given, the
+	// bytes' reader and the object; no metadata, no file.
 	allocs := testing.AllocsPerRun(200, func() {
 		obj, err := s.Open(context.Background(), "bkt", "k")
 		if err != nil {
@@ -321,4 +322,45 @@ func TestADirObjectIsAFileObject(t *testing.T) {
 	rest, err := io.ReadAll(f)
 	require.NoError(t, err)
 	assert.Equal(t, "789", string(rest[:3]), "the file's offset is the caller's")
+}
+
+// A small object's hits are served from the bytes the cache holds (no
+// file is opened), a larger one's from its file; bytes rewritten in place
+// change the file's identity, so a hit never serves the bytes the cache
+// read before.
+func TestSmallHitsAreServedFromTheCachedBytes(t *testing.T) {
+	needsMetaCache(t)
+	cacheAtOnce(t)
+	s, err := Open(t.TempDir())
+	require.NoError(t, err)
+	defer s.Close()
+	ctx := context.Background()
+	small := strings.Repeat("s", bodyCacheMax)
+	putInfo(t, s, "small", small, "")
+	putInfo(t, s, "large", small+"l", "")
+
+	for range 3 {
+		data, _, err := storetest.Get(ctx, s, "bkt", "small")
+		require.NoError(t, err)
+		require.Equal(t, small, data)
+	}
+	obj, err := s.Open(ctx, "bkt", "small")
+	require.NoError(t, err)
+	assert.IsType(t, &memObject{}, obj)
+	obj.Close()
+	obj, err = s.Open(ctx, "bkt", "large")
+	require.NoError(t, err)
+	assert.Implements(t, (*pull.FileObject)(nil), obj, "past bodyCacheMax, hits are sent from the file")
+	obj.Close()
+	assert.Equal(t, int64(2), s.rd.decodes.Load(), "one decode each")
+
+	// Rewritten in place, same size, trailer intact: the new bytes.
+	f, err := os.OpenFile(objFile(t, s, "small"), os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteAt([]byte("rewritten"), 0)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	data, _, err := storetest.Get(ctx, s, "bkt", "small")
+	require.NoError(t, err)
+	assert.Equal(t, "rewritten"+small[len("rewritten"):], data)
 }

@@ -419,7 +419,10 @@ func objectHeaders(h http.Header, info pull.ObjectInfo, sandbox bool) {
 		h.Set("X-Bce-Storage-Class", info.StorageClass)
 	}
 	metaHeaders(h, &info) // meta.go: user metadata and provenance
-	if mt, _, err := mime.ParseMediaType(ct); sandbox && (err != nil || slices.Contains(activeTypes, mt)) {
+	if !sandbox {
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || slices.Contains(activeTypes, mt) {
 		h.Set("Content-Security-Policy", "sandbox")
 	}
 }
