@@ -5,9 +5,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,4 +87,68 @@ func TestHeldAnswersLeaveInOneWrite(t *testing.T) {
 			assert.GreaterOrEqual(t, writes.Load(), -c.writes, c.query)
 		}
 	}
+}
+
+// Held headers go out with MSG_MORE before a file net/http sends with
+// sendfile: the client gets the headers and the file's bytes whole, answer
+// after answer on one kept-alive connection.
+func TestHeldHeadersBeforeAFile(t *testing.T) {
+	data := make([]byte, 1<<20+7)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	path := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{ConnContext: HoldingConnContext, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer Hold(w, r)()
+		f, err := os.Open(path)
+		if err != nil {
+			panic(err)
+		}
+		defer f.Close()
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.WriteHeader(http.StatusOK)
+		_ = http.NewResponseController(w).Flush() // into the held bytes
+		_, _ = w.(io.ReaderFrom).ReadFrom(&io.LimitedReader{R: f, N: int64(len(data))})
+	})}
+	go srv.Serve(HoldingListener(ln))
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	for range 3 {
+		resp, err := client.Get("http://" + ln.Addr().String() + "/")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.True(t, bytes.Equal(data, body), "the file's bytes, whole")
+	}
+}
+
+// writeMore writes all of a buffer larger than the socket takes at once,
+// waiting for the reader as a Write would.
+func TestWriteMoreWritesItAll(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		time.Sleep(50 * time.Millisecond) // the writer fills the socket first
+		b, _ := io.ReadAll(c)
+		got <- b
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	want := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
+	require.NoError(t, writeMore(c, want))
+	require.NoError(t, c.Close())
+	assert.True(t, bytes.Equal(want, <-got))
 }
