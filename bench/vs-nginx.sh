@@ -7,6 +7,9 @@
 #   proxy_store  nginx: try_files $uri @fetch; @fetch proxy_pass + proxy_store
 #   proxy_cache  nginx: proxy_cache with proxy_cache_lock on
 #   mirror       `mirror serve` built from this repository (GET /bench/KEY)
+#   go_store     with BASELINE=1 only: `load gostore`, the smallest honest Go
+#                proxy_store (net/http, sendfile on hits, no fsync, no
+#                MD5): the floor of a Go implementation on this machine
 #
 # Workloads, run in interleaved rounds (every server once per workload per
 # round, in rotating order):
@@ -57,6 +60,8 @@
 #   QUIET_WAIT=600      seconds a round waits for quiet floors before it
 #                       starts (then it runs anyway, and may be discarded)
 #   MIRROR_FLAGS=       extra flags for `mirror serve`
+#   BASELINE=0          1: a fourth server, go_store (see above), in every
+#                       round, and a table go_store ÷ proxy_store in the report
 #   MIRROR_REV=         build mirror from this commit (git archive, read
 #                       only) instead of the work tree
 #   BENCH_TMP=${TMPDIR:-/var/tmp}  where the servers store (one disk)
@@ -79,10 +84,12 @@ STAMPEDE_CLIENTS=${STAMPEDE_CLIENTS:-500}
 MAX_RERUNS=${MAX_RERUNS:-$ROUNDS}
 QUIET_WAIT=${QUIET_WAIT:-600}
 MIRROR_FLAGS=${MIRROR_FLAGS:-}
+BASELINE=${BASELINE:-0}
 MIRROR_REV=${MIRROR_REV:-}
 BENCH_TMP=${BENCH_TMP:-${TMPDIR:-/var/tmp}}
 RESULTS_DIR=${RESULTS_DIR:-$repo/bench/results/$(date +%Y%m%d-%H%M%S)}
 servers=(mirror proxy_store proxy_cache)
+[ "$BASELINE" = 1 ] && servers+=(go_store)
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -263,8 +270,24 @@ log "origin on 127.0.0.1:$origin_port"
 # --- the three servers ---------------------------------------------------------
 
 declare -A base_url server_pid
-# start_servers DIR: the three mirrors, each storing under DIR (fresh every
-# round, so every round starts with empty stores).
+# listen_addr NAME PID LOG: sets addr to the address a server started in
+# the background says it listens on ("listening on http://ADDR" in LOG),
+# within 10 s.
+listen_addr() {
+  local i
+  addr=""
+  for i in $(seq 100); do
+    addr=$(sed -nE 's/^listening on (http:\/\/[0-9.:]+)$/\1/p' "$3" | head -n1)
+    [ -n "$addr" ] && break
+    kill -0 "$2" 2>/dev/null || { cat "$3" >&2; die "$1 exited"; }
+    sleep 0.1
+  done
+  [ -n "$addr" ] || { cat "$3" >&2; die "$1 did not say where it listens"; }
+}
+
+# start_servers DIR: the three mirrors (and go_store with BASELINE=1), each
+# storing under DIR (fresh every round, so every round starts with empty
+# stores).
 start_servers() {
   local dir=$1
   mkdir -p "$dir/store/root" "$dir/cache/cache"
@@ -295,18 +318,21 @@ start_servers() {
     -allow-private-origins -access-log off $MIRROR_FLAGS 2>"$dir/mirror.log" &
   server_pid[mirror]=$!
   pids+=("${server_pid[mirror]}")
-  local i addr=""
-  for i in $(seq 100); do
-    addr=$(sed -nE 's/^listening on (http:\/\/[0-9.:]+)$/\1/p' "$dir/mirror.log" | head -n1)
-    [ -n "$addr" ] && break
-    kill -0 "${server_pid[mirror]}" 2>/dev/null || { cat "$dir/mirror.log" >&2; die "mirror serve exited"; }
-    sleep 0.1
-  done
-  [ -n "$addr" ] || { cat "$dir/mirror.log" >&2; die "mirror serve did not say where it listens"; }
+  local addr
+  listen_addr "mirror serve" "${server_pid[mirror]}" "$dir/mirror.log"
   base_url[mirror]="$addr/bench/"
+  if [ "$BASELINE" = 1 ]; then
+    mkdir -p "$dir/gostore/root"
+    "$LOAD" gostore -listen 127.0.0.1:0 -root "$dir/gostore/root" -origin "http://127.0.0.1:$origin_port" \
+      2>"$dir/gostore/gostore.log" &
+    server_pid[go_store]=$!
+    pids+=("${server_pid[go_store]}")
+    listen_addr "load gostore" "${server_pid[go_store]}" "$dir/gostore/gostore.log"
+    base_url[go_store]="$addr/"
+  fi
 }
 
-# stop_servers: the three mirrors, gracefully.
+# stop_servers: the three mirrors (and go_store), gracefully.
 stop_servers() {
   local s
   for s in "${servers[@]}"; do stop "${server_pid[$s]}"; done
@@ -401,7 +427,7 @@ fi
   echo "nginx: $("$NGINX" -v 2>&1 | sed 's/.*: //')"
   echo "wrk: $(wrk -v 2>&1 | head -n1 | awk '{print $2}')"
   echo "go: $(go version | awk '{print $3}')"
-  echo "settings: ROUNDS=$ROUNDS DURATION=${DURATION}s SIZES=\"$SIZES\" WORKLOADS=\"$WORKLOADS\" QUICK=$QUICK STAMPEDE_CLIENTS=$STAMPEDE_CLIENTS MIRROR_FLAGS=\"$MIRROR_FLAGS\""
+  echo "settings: ROUNDS=$ROUNDS DURATION=${DURATION}s SIZES=\"$SIZES\" WORKLOADS=\"$WORKLOADS\" QUICK=$QUICK STAMPEDE_CLIENTS=$STAMPEDE_CLIENTS MIRROR_FLAGS=\"$MIRROR_FLAGS\"$([ "$BASELINE" = 1 ] && echo " BASELINE=1")"
 } >"$RESULTS_DIR/machine.txt"
 cat "$RESULTS_DIR/machine.txt" >&2
 log "results in $RESULTS_DIR; the machine is shared and noisy: read medians and spreads"
@@ -471,8 +497,8 @@ while [ "$kept" -lt "$ROUNDS" ]; do
   start_servers "$dir"
   i=0
   for w in "${workloads[@]}"; do
-    for j in 0 1 2; do # rotate: each server leads in turn
-      run_one "$attempt" "$round" "${servers[$(((attempt + i + j) % 3))]}" "$w"
+    for j in "${!servers[@]}"; do # rotate: each server leads in turn
+      run_one "$attempt" "$round" "${servers[$(((attempt + i + j) % ${#servers[@]}))]}" "$w"
     done
     i=$((i + 1))
   done
@@ -504,7 +530,11 @@ done
 stop "$origin_pid"
 elapsed=$(($(date +%s) - started))
 {
-  echo "# mirror serve vs nginx (proxy_store, proxy_cache with proxy_cache_lock)"
+  if [ "$BASELINE" = 1 ]; then
+    echo "# mirror serve vs nginx (proxy_store, proxy_cache with proxy_cache_lock) and go_store (a minimal Go proxy_store)"
+  else
+    echo "# mirror serve vs nginx (proxy_store, proxy_cache with proxy_cache_lock)"
+  fi
   echo
   sed 's/^/    /' "$RESULTS_DIR/machine.txt"
   echo "    took: $((elapsed / 60)) min $((elapsed % 60)) s, of which $((waited / 60)) min $((waited % 60)) s waiting for a quiet machine"

@@ -2,7 +2,8 @@
 // it fetches cold keys with N concurrent clients, runs a stampede on one
 // cold key, samples the resident memory of a server's processes, measures
 // the machine's floors (a durable 4 KiB commit, MD5 throughput), picks free
-// loopback ports and prints the report from the raw per-round numbers.
+// loopback ports and prints the report from the raw per-round numbers; and
+// it is go_store, the minimal Go proxy_store the script can run beside them.
 // Standard library only, so that the benchmark builds wherever the module
 // does.
 //
@@ -12,6 +13,7 @@
 //	load rss -pids 1,2
 //	load floor -dir DIR
 //	load report -results results.tsv -rounds rounds.tsv
+//	load gostore -listen ADDR -root DIR -origin URL
 //
 // Every measuring subcommand prints one line of key=value pairs on
 // standard output, which the script turns into a row of results.tsv.
@@ -45,12 +47,12 @@ import (
 // script.
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: load ports|cold|stampede|rss|floor|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: load ports|cold|stampede|rss|floor|report|gostore [flags]")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
 		"ports": ports, "cold": cold, "stampede": stampede,
-		"rss": rss, "floor": floor, "report": report,
+		"rss": rss, "floor": floor, "report": report, "gostore": gostore,
 	}
 	run, ok := cmds[os.Args[1]]
 	if !ok {

@@ -11,11 +11,19 @@ import (
 	"strings"
 )
 
-// mirrorName is the server every ratio is about; others are the ones it
-// is divided by, in the order the report shows them.
+// mirrorName is the server every ratio is about; firstOthers are the ones
+// it is divided by, in the order the report shows them, before any other
+// server results.tsv holds (such as baselineName).
 const mirrorName = "mirror"
 
-var others = []string{"proxy_store", "proxy_cache"}
+var firstOthers = []string{"proxy_store", "proxy_cache"}
+
+// baselineName is the minimal Go proxy_store (load gostore, BASELINE=1):
+// when present, the report also divides it by proxy_store.
+const baselineName = "go_store"
+
+// errAbbrev names a server in the errors column's header.
+var errAbbrev = map[string]string{mirrorName: "m", "proxy_store": "s", "proxy_cache": "c"}
 
 // table is a TSV file read whole: its header and rows as name → value.
 type table struct {
@@ -108,6 +116,13 @@ func report(args []string) error {
 			attempts = append(attempts, r["attempt"])
 		}
 	}
+	// others: firstOthers, then every other server results.tsv holds.
+	others := slices.Clone(firstOthers)
+	for _, r := range res.rows {
+		if s := r["server"]; s != mirrorName && !slices.Contains(others, s) {
+			others = append(others, s)
+		}
+	}
 	fmt.Printf("%d rounds kept, %d discarded and rerun (floors over 2× their quiet values).\n\n", len(kept), discarded)
 
 	// median of a column over the kept rounds of one server.
@@ -120,11 +135,11 @@ func report(args []string) error {
 		}
 		return med(v)
 	}
-	// ratios of a column, mirror ÷ other, per kept round.
-	ratios := func(w, other, col string) string {
+	// ratiosOf a column, server ÷ other, per kept round.
+	ratiosOf := func(w, server, other, col string) string {
 		var v []float64
 		for _, a := range attempts {
-			m, o := runs[w][mirrorName][a], runs[w][other][a]
+			m, o := runs[w][server][a], runs[w][other][a]
 			if m == nil || o == nil {
 				continue
 			}
@@ -138,6 +153,8 @@ func report(args []string) error {
 		slices.Sort(v)
 		return fmt.Sprintf("%s / **%s** / %s", f3(v[0]), f3(med(v)), f3(v[len(v)-1]))
 	}
+	// ratios of a column, mirror ÷ other, per kept round.
+	ratios := func(w, other, col string) string { return ratiosOf(w, mirrorName, other, col) }
 	errs := func(w string) string {
 		var parts []string
 		for _, s := range append([]string{mirrorName}, others...) {
@@ -152,40 +169,72 @@ func report(args []string) error {
 		return strings.Join(parts, " / ")
 	}
 
-	fmt.Println("### Throughput (payload MB/s, median over rounds; ratio mirror ÷ other min / **median** / max: above 1, mirror is faster)")
-	fmt.Println()
-	fmt.Println("| workload | mirror | proxy_store | proxy_cache | mirror ÷ proxy_store | mirror ÷ proxy_cache | errors m / s / c |")
-	fmt.Println("|---|---:|---:|---:|---|---|---|")
-	for _, w := range workloads {
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", w,
-			f1(median(w, mirrorName, "mb_s")), f1(median(w, "proxy_store", "mb_s")), f1(median(w, "proxy_cache", "mb_s")),
-			ratios(w, "proxy_store", "mb_s"), ratios(w, "proxy_cache", "mb_s"), errs(w))
-	}
-	fmt.Println()
-	for _, p := range []string{"p50", "p99"} {
-		col := p + "_ms"
-		fmt.Printf("### Latency %s (ms, median over rounds; ratio mirror ÷ other: below 1, mirror is faster)\n\n", p)
-		fmt.Println("| workload | mirror | proxy_store | proxy_cache | mirror ÷ proxy_store | mirror ÷ proxy_cache |")
-		fmt.Println("|---|---:|---:|---:|---|---|")
+	// printTable prints one table: per workload the cell of every server, then
+	// the ratios mirror ÷ other of col, then the extra column if any.
+	printTable := func(extraHead string, cell func(w, s string) string, col string, extra func(w string) string) {
+		head := []string{"workload", mirrorName}
+		var ratioHead []string
+		for _, o := range others {
+			head = append(head, o)
+			ratioHead = append(ratioHead, mirrorName+" ÷ "+o)
+		}
+		head = append(head, ratioHead...)
+		sep := "|---|" + strings.Repeat("---:|", 1+len(others)) + strings.Repeat("---|", len(others))
+		if extra != nil {
+			head = append(head, extraHead)
+			sep += "---|"
+		}
+		fmt.Println("| " + strings.Join(head, " | ") + " |")
+		fmt.Println(sep)
 		for _, w := range workloads {
-			fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", w,
-				f2(median(w, mirrorName, col)), f2(median(w, "proxy_store", col)), f2(median(w, "proxy_cache", col)),
-				ratios(w, "proxy_store", col), ratios(w, "proxy_cache", col))
+			cells := []string{w, cell(w, mirrorName)}
+			for _, o := range others {
+				cells = append(cells, cell(w, o))
+			}
+			for _, o := range others {
+				cells = append(cells, ratios(w, o, col))
+			}
+			if extra != nil {
+				cells = append(cells, extra(w))
+			}
+			fmt.Println("| " + strings.Join(cells, " | ") + " |")
 		}
 		fmt.Println()
 	}
+	var abbrevs []string
+	for _, s := range append([]string{mirrorName}, others...) {
+		if a, ok := errAbbrev[s]; ok {
+			abbrevs = append(abbrevs, a)
+		} else {
+			abbrevs = append(abbrevs, s[:1])
+		}
+	}
+
+	fmt.Println("### Throughput (payload MB/s, median over rounds; ratio mirror ÷ other min / **median** / max: above 1, mirror is faster)")
+	fmt.Println()
+	printTable("errors "+strings.Join(abbrevs, " / "), func(w, s string) string { return f1(median(w, s, "mb_s")) }, "mb_s", errs)
+	for _, p := range []string{"p50", "p99"} {
+		col := p + "_ms"
+		fmt.Printf("### Latency %s (ms, median over rounds; ratio mirror ÷ other: below 1, mirror is faster)\n\n", p)
+		printTable("", func(w, s string) string { return f2(median(w, s, col)) }, col, nil)
+	}
 	fmt.Println("### Peak memory (MiB, the peak over the run of the sum of RSS over the server's processes, median over rounds; ratio: below 1, mirror uses less; PSS, which counts pages nginx's processes share once, in parentheses)")
 	fmt.Println()
-	fmt.Println("| workload | mirror | proxy_store | proxy_cache | mirror ÷ proxy_store | mirror ÷ proxy_cache |")
-	fmt.Println("|---|---:|---:|---:|---|---|")
-	for _, w := range workloads {
-		cell := func(s string) string {
-			return fmt.Sprintf("%s (%s)", f1(median(w, s, "rss_mib")), f1(median(w, s, "pss_mib")))
+	printTable("", func(w, s string) string {
+		return fmt.Sprintf("%s (%s)", f1(median(w, s, "rss_mib")), f1(median(w, s, "pss_mib")))
+	}, "rss_mib", nil)
+	if slices.Contains(others, baselineName) {
+		fmt.Println("### go_store ÷ nginx (what a minimal Go proxy_store reaches on this machine)")
+		fmt.Println()
+		fmt.Println("go_store is the floor of a Go implementation (net/http, sendfile on hits, no fsync, no MD5): a target for mirror ÷ proxy_store above go_store ÷ proxy_store is beyond what Go's net/http reaches here. Ratios per round, min / **median** / max.")
+		fmt.Println()
+		fmt.Println("| workload | throughput go_store ÷ proxy_store (above 1: faster) | p99 latency go_store ÷ proxy_store (below 1: faster) |")
+		fmt.Println("|---|---|---|")
+		for _, w := range workloads {
+			fmt.Printf("| %s | %s | %s |\n", w, ratiosOf(w, baselineName, "proxy_store", "mb_s"), ratiosOf(w, baselineName, "proxy_store", "p99_ms"))
 		}
-		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", w, cell(mirrorName), cell("proxy_store"), cell("proxy_cache"),
-			ratios(w, "proxy_store", "rss_mib"), ratios(w, "proxy_cache", "rss_mib"))
+		fmt.Println()
 	}
-	fmt.Println()
 	for _, w := range workloads {
 		if !strings.HasPrefix(w, "stampede") {
 			continue
