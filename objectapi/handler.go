@@ -395,10 +395,27 @@ func (h *Handler) serveObject(w http.ResponseWriter, r *http.Request, obj pull.O
 		http.Error(w, "416 requested range not satisfiable", http.StatusRequestedRangeNotSatisfiable)
 		return
 	}
-	// Held: a small answer leaves in one write; a larger one's headers go
-	// out with the first bytes of its file (httpapi.Hold).
-	defer httpapi.Hold(w, r)()
+	if holdsAnswer(r, obj, info) {
+		defer httpapi.Hold(w, r)()
+	}
 	http.ServeContent(&progressWriter{w, http.NewResponseController(w), h.progressTimeout()}, r, "", info.LastModified, obj)
+}
+
+// holdsAnswer reports whether the answer to r is held (httpapi.Hold): a
+// small answer, to leave in one write; and one net/http sends from the
+// object's file with sendfile(2) (plain HTTP, one range or none, a known
+// length: no Content-Encoding, for which http.ServeContent sends none),
+// whose headers then leave with the file's first segment. No other answer
+// is held: a copied one would fill the held buffer, up to 64 KiB, for a
+// client that may stop reading (docs/SERVING.md §3.2).
+func holdsAnswer(r *http.Request, obj pull.Object, info pull.ObjectInfo) bool {
+	if info.Size <= holdMax {
+		return true
+	}
+	_, isFile := obj.(pull.FileObject)
+	rng := r.Header.Get("Range")
+	single, _, _ := singleRange(rng, info.Size)
+	return isFile && r.TLS == nil && (rng == "" || single) && info.Header.Get("Content-Encoding") == ""
 }
 
 // holdMax is the largest object whose answer leaves in one write, headers
