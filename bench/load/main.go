@@ -484,12 +484,13 @@ func floor(args []string) error {
 	fs := flag.NewFlagSet("floor", flag.ExitOnError)
 	dir := fs.String("dir", "", "a directory on the disk under test")
 	n := fs.Int("n", 50, "commits; the median is reported")
+	size := fs.Int("commit-bytes", 4096, "bytes of each durable commit (the script's floor is 4 KiB; 1 MiB and 64 MiB give the floor of a durable miss of that size)")
 	mib := fs.Int("md5-mib", 64, "MiB hashed per MD5 pass (3 passes, median)")
 	fs.Parse(args)
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return err
 	}
-	data := make([]byte, 4096)
+	data := make([]byte, *size)
 	for i := range data {
 		data[i] = byte(rand.Uint32())
 	}
