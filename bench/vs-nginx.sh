@@ -277,7 +277,9 @@ listen_addr() {
   local i
   addr=""
   for i in $(seq 100); do
-    addr=$(sed -nE 's/^listening on (http:\/\/[0-9.:]+)$/\1/p' "$3" | head -n1)
+    # The log is made by the background job's redirection: it may not be
+    # there yet.
+    addr=$( { sed -nE 's/^listening on (http:\/\/[0-9.:]+)$/\1/p' "$3" 2>/dev/null || true; } | head -n1)
     [ -n "$addr" ] && break
     kill -0 "$2" 2>/dev/null || { cat "$3" >&2; die "$1 exited"; }
     sleep 0.1
@@ -504,6 +506,7 @@ while [ "$kept" -lt "$ROUNDS" ]; do
   done
   stop_servers
   rm -rf "$dir" "$origin/root/r/a$attempt"
+  sync # the floors say whether the machine is busy, not this round's deletes
   floor >"$work/f"
   read -r c1 m1 <"$work/f"
   floors[$attempt]="$c0 $m0 $c1 $m1" rounds[$attempt]=$round started_at[$attempt]=$when
