@@ -143,9 +143,15 @@ func TestTOSSDKConfiguresTheGateway(t *testing.T) {
 				// The SDK signs at its own clock only: its request's time
 				// moved an hour back on the way, as a client whose clock
 				// is an hour slow would send it.
-				old := time.Now().UTC().Add(-time.Hour).Format("20060102T150405Z")
+				now := time.Now().UTC()
+				old := now.Add(-time.Hour).Format("20060102T150405Z")
 				r.Header.Set("X-Tos-Date", old)
 				r.Header.Set("Date", old)
+				// The scope's day is that clock's too: in the first hour
+				// of a UTC day it is yesterday (else the request is
+				// malformed, not stale).
+				r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"),
+					"/"+now.Format("20060102")+"/", "/"+old[:8]+"/", 1))
 			}
 			for _, c := range []struct {
 				what   string
