@@ -16,35 +16,54 @@ import (
 // handle, which is all a hit of a small object whose bytes the cache holds
 // costs (metaCache). A missing file is fs.ErrNotExist.
 func (s *Store) statObject(dir, name string) (fileID, error) {
-	file := name[len(dir)+1:]
+	var st unix.Stat_t
+	err := s.rd.inDir(s, dir, func(d *dirHandle) (err error) {
+		st, err = d.statat(name[len(dir)+1:])
+		return err
+	})
+	if err != nil {
+		return fileID{}, &fs.PathError{Op: "fstatat", Path: name, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fileID{}, fmt.Errorf("dirstore: %s is not a regular file", name)
+	}
+	return fileID{dev: st.Dev, ino: st.Ino, size: st.Size, mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), known: true}, nil
+}
+
+// inDir runs op on the open handle of the fan-out directory dir. When op
+// finds nothing (ENOENT) and the directory was removed since its handle
+// was opened (and maybe made anew), the handle is dropped and op runs
+// once more on a fresh one: reads through a removed directory would
+// find nothing forever.
+func (r *readPath) inDir(s *Store, dir string, op func(d *dirHandle) error) error {
 	for retried := false; ; retried = true {
-		d, done, err := s.rd.dirFile(s, dir)
+		d, done, err := r.dirFile(s, dir)
 		if err != nil {
-			return fileID{}, err
+			return err
 		}
-		op := statOps.Get().(*statOp)
-		op.file, op.err = file, nil
-		err = d.rc.Control(op.run)
-		st, serr := op.st, op.err
-		op.file = ""
-		statOps.Put(op)
-		if err == nil {
-			err = serr
-		}
+		err = op(d)
 		if err == syscall.ENOENT && !retried && d.removed() {
 			done()
-			s.rd.forget(dir, d)
+			r.forget(dir, d)
 			continue
 		}
 		done()
-		if err != nil {
-			return fileID{}, &fs.PathError{Op: "fstatat", Path: name, Err: err}
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFREG {
-			return fileID{}, fmt.Errorf("dirstore: %s is not a regular file", name)
-		}
-		return fileID{dev: st.Dev, ino: st.Ino, size: st.Size, mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), known: true}, nil
+		return err
 	}
+}
+
+// statat returns the fstatat of file in the directory.
+func (d *dirHandle) statat(file string) (unix.Stat_t, error) {
+	op := statOps.Get().(*statOp)
+	op.file, op.err = file, nil
+	err := d.rc.Control(op.run)
+	st, serr := op.st, op.err
+	op.file = ""
+	statOps.Put(op)
+	if err != nil {
+		return st, err
+	}
+	return st, serr
 }
 
 // statOp is one fstatat, pooled as openOp is.
@@ -72,34 +91,25 @@ var statOps = sync.Pool{New: func() any {
 // the network poller (a regular file never is): that costs four fcntl and
 // an epoll_ctl a hit.
 func (s *Store) openObject(dir, name string) (*os.File, fileID, error) {
-	file := name[len(dir)+1:]
-	for retried := false; ; retried = true {
-		d, done, err := s.rd.dirFile(s, dir)
-		if err != nil {
-			return nil, fileID{}, err
-		}
-		fd, err := d.openat(file)
-		if err == syscall.ENOENT && !retried && d.removed() {
-			done()
-			s.rd.forget(dir, d)
-			continue
-		}
-		done()
-		if err != nil {
-			return nil, fileID{}, &fs.PathError{Op: "openat", Path: name, Err: err}
-		}
-		var st syscall.Stat_t
-		if err := ignoringEINTR(func() error { return syscall.Fstat(fd, &st) }); err != nil {
-			syscall.Close(fd)
-			return nil, fileID{}, &fs.PathError{Op: "fstat", Path: name, Err: err}
-		}
-		if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-			syscall.Close(fd)
-			return nil, fileID{}, fmt.Errorf("dirstore: %s is not a regular file", name)
-		}
-		id := fileID{dev: uint64(st.Dev), ino: st.Ino, size: st.Size, mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), known: true}
-		return os.NewFile(uintptr(fd), name), id, nil
+	var fd int
+	err := s.rd.inDir(s, dir, func(d *dirHandle) (err error) {
+		fd, err = d.openat(name[len(dir)+1:])
+		return err
+	})
+	if err != nil {
+		return nil, fileID{}, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
+	var st syscall.Stat_t
+	if err := ignoringEINTR(func() error { return syscall.Fstat(fd, &st) }); err != nil {
+		syscall.Close(fd)
+		return nil, fileID{}, &fs.PathError{Op: "fstat", Path: name, Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		syscall.Close(fd)
+		return nil, fileID{}, fmt.Errorf("dirstore: %s is not a regular file", name)
+	}
+	id := fileID{dev: uint64(st.Dev), ino: st.Ino, size: st.Size, mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), known: true}
+	return os.NewFile(uintptr(fd), name), id, nil
 }
 
 // openat opens file in the directory for reading.
