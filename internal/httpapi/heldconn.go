@@ -113,19 +113,20 @@ func (c *heldConn) release() {
 // flushLocked writes what is held. A write that fails closes the
 // connection: net/http was told those bytes were written, and only a
 // closed connection keeps the client from waiting for them.
-func (c *heldConn) flushLocked() error {
-	return c.flushWith(func(conn net.Conn, b []byte) error {
-		_, err := conn.Write(b)
-		return err
-	})
-}
+func (c *heldConn) flushLocked() error { return c.flush(false) }
 
-// flushWith is flushLocked writing with write.
-func (c *heldConn) flushWith(write func(net.Conn, []byte) error) error {
+// flush is flushLocked, writing with MSG_MORE when more follows at once
+// (writeMore).
+func (c *heldConn) flush(more bool) error {
 	if len(c.held) == 0 {
 		return nil
 	}
-	err := write(c.Conn, c.held)
+	var err error
+	if more {
+		err = writeMore(c.Conn, c.held)
+	} else {
+		_, err = c.Conn.Write(c.held)
+	}
 	if cap(c.held) <= 2*maxHeld {
 		b := c.held[:0]
 		heldBufs.Put(&b)
@@ -148,8 +149,8 @@ func (c *heldConn) flushWith(write func(net.Conn, []byte) error) error {
 func (c *heldConn) ReadFrom(r io.Reader) (int64, error) {
 	c.mu.Lock()
 	err := c.failed
-	if err == nil && len(c.held) > 0 {
-		err = c.flushWith(writeMore)
+	if err == nil {
+		err = c.flush(true)
 	}
 	c.mu.Unlock()
 	if err != nil {
